@@ -1,0 +1,160 @@
+// One place that reads the environment, once, at start-up. A bad value throws ConfigError naming the
+// variable; entry files print its message as one line and exit.
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  redisEvictionCheck: boolean;
+  host: string;
+  port: number;
+  environment: string;
+  logLevel: LogLevel;
+  apiToken: string | null;
+  workerConcurrency: number;
+  jobLeaseMs: number;
+  jobMaxAttempts: number;
+  jobRetryBaseMs: number;
+  jobRetentionMs: number;
+  shutdownTimeoutMs: number;
+  httpUserAgent: string;
+  httpTimeoutMs: number;
+  /** Upstream origins overridden with SOURCE_BASE_URL_<NAME>, keyed by lower-case source name. */
+  sourceBaseUrls: Record<string, string>;
+  /** Brand name (lower case) -> Trustpilot domain, used when the business search finds nothing. */
+  trustpilotAliases: Record<string, string>;
+  autoScrapeCron: string;
+  autoScrapeQueries: { source: string; query: string }[];
+}
+
+type Env = Record<string, string | undefined>;
+
+const DEFAULT_USER_AGENT =
+  'vibe-tracker/0.1 (self-hosted customer-feedback tracker; one request at a time per site)';
+
+const DEFAULT_TRUSTPILOT_ALIASES = 'ovh=ovhcloud.com,ovhcloud=ovhcloud.com,bt=bt.com';
+
+export function loadConfig(env: Env = process.env): Config {
+  const read = new EnvReader(env);
+  return Object.freeze({
+    databaseUrl: read.url('DATABASE_URL', 'postgres://localhost:5432/ocft_tracker', ['postgres:', 'postgresql:']),
+    redisUrl: read.url('REDIS_URL', 'redis://localhost:6379/0', ['redis:', 'rediss:']),
+    redisPrefix: read.pattern('REDIS_PREFIX', 'vibe', /^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-"'),
+    redisEvictionCheck: read.onOff('REDIS_EVICTION_CHECK', true),
+    host: read.string('HOST', '0.0.0.0'),
+    port: read.integer('PORT', 8000, 0, 65535),
+    environment: read.string('ENVIRONMENT', 'development'),
+    logLevel: read.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
+    apiToken: read.string('API_TOKEN', '') || null,
+    workerConcurrency: read.integer('WORKER_CONCURRENCY', 2, 1, 256),
+    jobLeaseMs: read.integer('JOB_LEASE_MS', 30_000, 1_000, 600_000),
+    jobMaxAttempts: read.integer('JOB_MAX_ATTEMPTS', 3, 1, 100),
+    jobRetryBaseMs: read.integer('JOB_RETRY_BASE_MS', 2_000, 10, 3_600_000),
+    jobRetentionMs: read.integer('JOB_RETENTION_DAYS', 7, 1, 3650) * 86_400_000,
+    shutdownTimeoutMs: read.integer('WORKER_SHUTDOWN_TIMEOUT_MS', 25_000, 0, 3_600_000),
+    httpUserAgent: read.string('HTTP_USER_AGENT', DEFAULT_USER_AGENT),
+    httpTimeoutMs: read.integer('HTTP_TIMEOUT_MS', 20_000, 100, 300_000),
+    sourceBaseUrls: read.sourceBaseUrls(),
+    trustpilotAliases: read.aliases('TRUSTPILOT_ALIASES', DEFAULT_TRUSTPILOT_ALIASES),
+    autoScrapeCron: read.string('AUTO_SCRAPE_CRON', '0 */3 * * *'),
+    autoScrapeQueries: read.sourceQueries('AUTO_SCRAPE_QUERIES'),
+  });
+}
+
+class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+    }
+    return Number(value);
+  }
+
+  onOff(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['on', 'true', '1', 'yes'].includes(value)) return true;
+    if (['off', 'false', '0', 'no'].includes(value)) return false;
+    throw new ConfigError(`${name} must be "on" or "off", got "${value}"`);
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+    }
+    return value as T;
+  }
+
+  pattern(name: string, fallback: string, re: RegExp, expected: string): string {
+    const value = this.raw(name) ?? fallback;
+    if (!re.test(value)) throw new ConfigError(`${name} must be 1-64 ${expected}, got "${value}"`);
+    return value;
+  }
+
+  url(name: string, fallback: string, protocols: string[]): string {
+    const value = this.raw(name) ?? fallback;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError(`${name} is not a valid URL`);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    }
+    return value;
+  }
+
+  sourceBaseUrls(): Record<string, string> {
+    const urls: Record<string, string> = {};
+    for (const name of Object.keys(this.env)) {
+      const match = /^SOURCE_BASE_URL_([A-Z0-9_]+)$/.exec(name);
+      if (!match?.[1]) continue;
+      const value = this.url(name, '', ['http:', 'https:']);
+      urls[match[1].toLowerCase().replaceAll('_', '-')] = value.replace(/\/+$/, '');
+    }
+    return urls;
+  }
+
+  aliases(name: string, fallback: string): Record<string, string> {
+    const aliases: Record<string, string> = {};
+    for (const pair of (this.raw(name) ?? fallback).split(',').filter(Boolean)) {
+      const [alias, domain] = pair.split('=').map((part) => part.trim());
+      if (!alias || !domain) throw new ConfigError(`${name} must look like "brand=domain.com,other=other.com"`);
+      aliases[alias.toLowerCase()] = domain.toLowerCase();
+    }
+    return aliases;
+  }
+
+  sourceQueries(name: string): { source: string; query: string }[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    return value.split(',').filter(Boolean).map((pair) => {
+      const at = pair.indexOf(':');
+      const source = pair.slice(0, at).trim();
+      const query = pair.slice(at + 1).trim();
+      if (at < 1 || !query) throw new ConfigError(`${name} must look like "trustpilot:ovhcloud.com,trustpilot:bt.com"`);
+      return { source, query };
+    });
+  }
+}

@@ -1,0 +1,74 @@
+import type postgres from 'postgres';
+import type { Job, JobFailure, JobStatus } from '../queue/job.ts';
+import type { Sql } from './client.ts';
+
+interface JobRow {
+  id: string;
+  kind: string;
+  source: string | null;
+  query: string | null;
+  params: { limit?: number; max_attempts?: number };
+  status: JobStatus;
+  priority: number;
+  attempts: number;
+  result: Record<string, unknown> | null;
+  error: JobFailure | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date;
+}
+
+/** Upserts finished jobs by id: copying the same outbox entry twice is harmless. */
+export async function saveJobHistory(sql: Sql, jobs: Job[]): Promise<void> {
+  if (jobs.length === 0) return;
+  const rows = jobs.map((job) => ({
+    id: job.id,
+    kind: job.kind,
+    source: job.source || null,
+    query: job.query || null,
+    params: sql.json({ limit: job.limit, max_attempts: job.maxAttempts } as postgres.JSONValue),
+    status: job.status,
+    priority: job.priority,
+    attempts: job.attempts,
+    result: job.result === null ? null : sql.json(job.result as postgres.JSONValue),
+    error: job.error === null ? null : sql.json(job.error as unknown as postgres.JSONValue),
+    created_at: new Date(job.createdAt),
+    started_at: job.startedAt === null ? null : new Date(job.startedAt),
+    finished_at: new Date(job.finishedAt ?? Date.now()),
+  }));
+  await sql`
+    insert into jobs ${sql(rows)}
+    on conflict (id) do update set
+      status = excluded.status,
+      attempts = excluded.attempts,
+      result = excluded.result,
+      error = excluded.error,
+      started_at = excluded.started_at,
+      finished_at = excluded.finished_at
+  `;
+}
+
+export async function getJobHistory(sql: Sql, id: string): Promise<Job | null> {
+  const [row] = await sql<JobRow[]>`select * from jobs where id = ${id}`;
+  if (!row) return null;
+  return {
+    id: row.id,
+    kind: row.kind as Job['kind'],
+    source: row.source ?? '',
+    query: row.query ?? '',
+    limit: row.params.limit ?? 0,
+    priority: row.priority,
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.params.max_attempts ?? row.attempts,
+    createdAt: row.created_at.getTime(),
+    startedAt: row.started_at?.getTime() ?? null,
+    finishedAt: row.finished_at.getTime(),
+    runAt: null,
+    progress: null,
+    result: row.result,
+    error: row.error,
+    worker: null,
+    cancelRequested: false,
+  };
+}

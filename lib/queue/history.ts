@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import type { Sql } from '../db/client.ts';
+import { saveJobHistory } from '../db/jobs.ts';
+import { fromHash, isFinal, type Job } from './job.ts';
+import type { JobQueue } from './queue.ts';
+
+const BATCH = 200;
+const LOCK_MS = 30_000;
+
+/**
+ * Copies finished jobs from the Redis outbox (filled atomically when a job finishes) into PostgreSQL.
+ * One flusher at a time holds a lock; entries leave the outbox only after they are written, so a Postgres
+ * outage delays the history but loses none of it. Returns how many entries were copied.
+ */
+export async function flushJobHistory(queue: JobQueue, sql: Sql): Promise<number> {
+  const { redis, keys } = queue;
+  const token = randomUUID();
+  if ((await redis.set(keys.historyLock, token, 'PX', LOCK_MS, 'NX')) !== 'OK') return 0;
+  try {
+    const ids = await redis.lrange(keys.history, -BATCH, -1);
+    if (ids.length === 0) {
+      await queue.scripts.run('history-ack', [keys.historyLock, keys.history], [token, 0]);
+      return 0;
+    }
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.job(id));
+    const jobs = ((await pipeline.exec()) ?? [])
+      .map(([, hash]) => fromHash(hash as Record<string, string>))
+      .filter((job): job is Job => job !== null && isFinal(job.status));
+    await saveJobHistory(sql, jobs);
+    await queue.scripts.run('history-ack', [keys.historyLock, keys.history], [token, ids.length]);
+    return ids.length;
+  } catch (error) {
+    // Acknowledging nothing releases our lock (and only ours) so the next flush can try again.
+    await queue.scripts.run('history-ack', [keys.historyLock, keys.history], [token, 0]).catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,112 @@
+// The job record as stored in its Redis hash (strings, times in ms) and as the rest of the code sees it.
+
+export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type JobKind = 'scrape';
+
+export interface JobProgress {
+  pages_done: number;
+  pages_planned: number | null;
+  found: number;
+  inserted: number;
+}
+
+export interface JobFailure {
+  code: string;
+  message: string;
+  attempt?: number;
+  at?: number;
+}
+
+export interface Job {
+  id: string;
+  kind: JobKind;
+  source: string;
+  query: string;
+  limit: number;
+  priority: number;
+  status: JobStatus;
+  attempts: number;
+  maxAttempts: number;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** When a retry is due, while the job waits in the delayed set. */
+  runAt: number | null;
+  progress: JobProgress | null;
+  result: Record<string, unknown> | null;
+  error: JobFailure | null;
+  worker: string | null;
+  cancelRequested: boolean;
+}
+
+export interface NewJob {
+  kind: JobKind;
+  source: string;
+  query: string;
+  limit: number;
+  priority: number;
+  maxAttempts: number;
+}
+
+export function toHashFields(id: string, job: NewJob, createdAt: number): string[] {
+  return [
+    'id', id,
+    'kind', job.kind,
+    'source', job.source,
+    'query', job.query,
+    'limit', String(job.limit),
+    'priority', String(job.priority),
+    'status', 'pending',
+    'attempts', '0',
+    'max_attempts', String(job.maxAttempts),
+    'created_at', String(createdAt),
+  ];
+}
+
+export function fromHash(hash: Record<string, string>): Job | null {
+  if (!hash.id) return null;
+  return {
+    id: hash.id,
+    kind: (hash.kind ?? 'scrape') as JobKind,
+    source: hash.source ?? '',
+    query: hash.query ?? '',
+    limit: Number(hash.limit ?? 0),
+    priority: Number(hash.priority ?? 0),
+    status: (hash.status ?? 'pending') as JobStatus,
+    attempts: Number(hash.attempts ?? 0),
+    maxAttempts: Number(hash.max_attempts ?? 1),
+    createdAt: Number(hash.created_at ?? 0),
+    startedAt: optionalNumber(hash.started_at),
+    finishedAt: optionalNumber(hash.finished_at),
+    runAt: optionalNumber(hash.run_at),
+    progress: optionalJson(hash.progress) as JobProgress | null,
+    result: optionalJson(hash.result) as Record<string, unknown> | null,
+    error: optionalJson(hash.error) as JobFailure | null,
+    worker: hash.worker ?? null,
+    cancelRequested: hash.cancel_requested === '1',
+  };
+}
+
+/** HGETALL's flat array reply ([field, value, ...]) as an object. */
+export function pairsToHash(pairs: string[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) hash[pairs[i]!] = pairs[i + 1]!;
+  return hash;
+}
+
+export function isFinal(status: JobStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}
+
+function optionalNumber(value: string | undefined): number | null {
+  return value === undefined || value === '' ? null : Number(value);
+}
+
+function optionalJson(value: string | undefined): unknown {
+  if (value === undefined || value === '') return null;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,55 @@
+// Every Redis key the system uses, from one prefix (REDIS_PREFIX, "vibe" by default) so tests can run side by
+// side in one Redis, each under its own prefix.
+
+export type FinalStatus = 'completed' | 'failed' | 'cancelled';
+
+export interface QueueKeys {
+  prefix: string;
+  /** LIST of job ids waiting to run; the tail (last element) runs next. */
+  pending: string;
+  /** LIST of job ids taken by a worker. */
+  processing: string;
+  /** ZSET id -> due time (ms) of jobs waiting for a retry. */
+  delayed: string;
+  /** ZSET id -> lease expiry (ms) of jobs in processing. */
+  leases: string;
+  /** ZSET id -> created_at (ms): the index behind GET /jobs. */
+  recent: string;
+  /** ZSET id -> finished_at (ms) per final status: the 24 h counts. */
+  finished: Record<FinalStatus, string>;
+  /** LIST of finished job ids not yet copied into PostgreSQL. */
+  history: string;
+  historyLock: string;
+  /** Pub/sub channel carrying ids of running jobs to abort. */
+  cancelChannel: string;
+  /** ZSET worker id -> last heartbeat (ms). */
+  workers: string;
+  /** Prefix of job hashes: `${jobPrefix}${id}`. */
+  jobPrefix: string;
+  job(id: string): string;
+  worker(id: string): string;
+}
+
+export function queueKeys(prefix: string): QueueKeys {
+  const jobPrefix = `${prefix}:job:`;
+  return {
+    prefix,
+    pending: `${prefix}:jobs:pending`,
+    processing: `${prefix}:jobs:processing`,
+    delayed: `${prefix}:jobs:delayed`,
+    leases: `${prefix}:jobs:leases`,
+    recent: `${prefix}:jobs:recent`,
+    finished: {
+      completed: `${prefix}:jobs:completed`,
+      failed: `${prefix}:jobs:failed`,
+      cancelled: `${prefix}:jobs:cancelled`,
+    },
+    history: `${prefix}:jobs:history`,
+    historyLock: `${prefix}:jobs:history:lock`,
+    cancelChannel: `${prefix}:jobs:cancel`,
+    workers: `${prefix}:workers`,
+    jobPrefix,
+    job: (id) => `${jobPrefix}${id}`,
+    worker: (id) => `${prefix}:worker:${id}`,
+  };
+}

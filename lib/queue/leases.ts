@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { type Job, type JobFailure, type JobProgress, fromHash, pairsToHash } from './job.ts';
+import type { JobQueue } from './queue.ts';
+
+export type ClaimResult = { status: 'claimed'; job: Job; token: string } | { status: 'missing' | 'gone' };
+export type RenewResult = 'ok' | 'cancel_requested' | 'lost';
+export type FinishOutcome = 'completed' | 'failed' | 'cancelled' | 'retry' | 'release';
+
+export interface SweepResult {
+  promoted: number;
+  recovered: number;
+  crashed: number;
+  cancelled: number;
+}
+
+/**
+ * The worker's side of the queue: take a job id (BLMOVE pending -> processing), lease it, renew the lease,
+ * and finish it fenced by the lease token, so a worker that lost its lease cannot overwrite anything.
+ */
+export class JobLeases {
+  constructor(private readonly queue: JobQueue) {}
+
+  private get keys() {
+    return this.queue.keys;
+  }
+
+  /** Blocks on `blocking` (a connection of its own) for up to `timeoutSeconds`; null when nothing came. */
+  take(blocking: Redis, timeoutSeconds: number): Promise<string | null> {
+    return blocking.blmove(this.keys.pending, this.keys.processing, 'RIGHT', 'LEFT', timeoutSeconds);
+  }
+
+  async claim(id: string, workerId: string, now = Date.now()): Promise<ClaimResult> {
+    const token = randomUUID();
+    const reply = (await this.queue.scripts.run(
+      'claim',
+      [this.keys.processing, this.keys.leases, this.keys.job(id)],
+      [id, workerId, token, now, this.queue.settings.leaseMs],
+    )) as string[];
+    const [status, ...fields] = reply;
+    if (status !== 'claimed') return { status: status as 'missing' | 'gone' };
+    return { status: 'claimed', job: fromHash(pairsToHash(fields))!, token };
+  }
+
+  async renew(id: string, token: string, progress: JobProgress | null, now = Date.now()): Promise<RenewResult> {
+    const reply = await this.queue.scripts.run(
+      'renew',
+      [this.keys.leases, this.keys.job(id)],
+      [id, token, now, this.queue.settings.leaseMs, progress ? JSON.stringify(progress) : ''],
+    );
+    return reply === -1 ? 'lost' : reply === 1 ? 'cancel_requested' : 'ok';
+  }
+
+  /**
+   * Ends the attempt. Returns the outcome applied, or 'fenced' when this token no longer holds the lease
+   * (the job was recovered and may be running elsewhere): then nothing was written.
+   */
+  async finish(
+    id: string,
+    token: string,
+    outcome: FinishOutcome,
+    details: { result?: Record<string, unknown>; error?: JobFailure; retryAt?: number; progress?: JobProgress | null },
+    now = Date.now(),
+  ): Promise<FinishOutcome | 'fenced'> {
+    const payload = outcome === 'completed' ? JSON.stringify(details.result ?? {}) : JSON.stringify(details.error ?? null);
+    const finishedSet = outcome === 'completed' || outcome === 'failed' || outcome === 'cancelled' ? this.keys.finished[outcome] : this.keys.finished.failed;
+    return (await this.queue.scripts.run(
+      'finish',
+      [this.keys.processing, this.keys.leases, this.keys.job(id), this.keys.pending, this.keys.delayed, finishedSet, this.keys.history],
+      [
+        id,
+        token,
+        now,
+        outcome,
+        payload,
+        details.retryAt ?? now,
+        this.queue.settings.retentionMs,
+        this.keys.jobPrefix,
+        details.progress ? JSON.stringify(details.progress) : '',
+      ],
+    )) as FinishOutcome | 'fenced';
+  }
+
+  async sweep(now = Date.now(), batch = 100): Promise<SweepResult> {
+    const crashed = JSON.stringify({
+      code: 'worker_crashed',
+      message: 'the worker running the last attempt stopped renewing its lease (killed or hung) and no attempt was left',
+      at: now,
+    });
+    const cancelled = JSON.stringify({ code: 'cancelled', message: 'cancelled by request', at: now });
+    const k = this.keys;
+    const [promoted, recovered, crashedCount, cancelledCount] = (await this.queue.scripts.run(
+      'sweep',
+      [k.pending, k.processing, k.delayed, k.leases, k.finished.failed, k.finished.cancelled, k.finished.completed, k.recent, k.history],
+      [now, k.jobPrefix, this.queue.settings.leaseMs, this.queue.settings.retentionMs, batch, crashed, cancelled],
+    )) as number[];
+    return { promoted: promoted!, recovered: recovered!, crashed: crashedCount!, cancelled: cancelledCount! };
+  }
+
+  async heartbeat(info: { id: string; host: string; pid: number; concurrency: number; running: number; startedAt: number }, ttlMs: number, now = Date.now()): Promise<void> {
+    await this.queue.redis
+      .multi()
+      .zadd(this.keys.workers, now, info.id)
+      .hset(this.keys.worker(info.id), {
+        id: info.id,
+        host: info.host,
+        pid: info.pid,
+        concurrency: info.concurrency,
+        running: info.running,
+        started_at: info.startedAt,
+        last_seen: now,
+      })
+      .pexpire(this.keys.worker(info.id), ttlMs)
+      .zremrangebyscore(this.keys.workers, '-inf', now - ttlMs)
+      .exec();
+  }
+
+  async leaveWorkers(workerId: string): Promise<void> {
+    await this.queue.redis.multi().zrem(this.keys.workers, workerId).del(this.keys.worker(workerId)).exec();
+  }
+}

@@ -1,0 +1,47 @@
+-- Shared by the scripts that put a job id into the pending list (prepended by lib/queue/scripts.ts).
+-- The list is consumed from its tail (BLMOVE ... RIGHT LEFT) and kept ordered so that the tail holds the
+-- highest priority, FIFO within a priority. The head therefore holds the lowest priority, which makes the
+-- common case (a job no more urgent than the least urgent waiting one) a single LPUSH.
+-- `ahead` puts the job before the others of its own priority: used for jobs that were already taken once
+-- (put back at shutdown, recovered from a dead worker).
+-- Reads each walked job's `priority` from its hash <job_prefix><id> (keys outside KEYS: standalone Redis only).
+
+local function priority_of(job_prefix, id)
+  return tonumber(redis.call('HGET', job_prefix .. id, 'priority')) or 0
+end
+
+local function insert_pending(pending, job_prefix, id, priority, ahead)
+  local function runs_after(other)
+    if ahead then return other > priority end
+    return other >= priority
+  end
+  local head = redis.call('LINDEX', pending, 0)
+  if (not head) or runs_after(priority_of(job_prefix, head)) then
+    return redis.call('LPUSH', pending, id)
+  end
+  local len = redis.call('LLEN', pending)
+  local chunk = 64
+  local stop = -1
+  while true do
+    local start = stop - chunk + 1
+    local ids = redis.call('LRANGE', pending, start, stop)
+    for i = #ids, 1, -1 do
+      if not runs_after(priority_of(job_prefix, ids[i])) then
+        return redis.call('LINSERT', pending, 'AFTER', ids[i], id)
+      end
+    end
+    if -start >= len then break end
+    stop = start - 1
+  end
+  return redis.call('LPUSH', pending, id)
+end
+
+-- Marks a job finished (completed, failed or cancelled): it expires after the retention period, is counted
+-- in its outcome's set, and is queued in the history outbox that workers copy into PostgreSQL.
+local function finalize(job, id, status, field, value, now, retention_ms, done_set, history)
+  redis.call('HSET', job, 'status', status, field, value, 'finished_at', now)
+  redis.call('HDEL', job, 'lease_token', 'run_at')
+  redis.call('PEXPIRE', job, retention_ms)
+  redis.call('ZADD', done_set, now, id)
+  redis.call('LPUSH', history, id)
+end

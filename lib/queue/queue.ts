@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { type Job, type JobStatus, type NewJob, fromHash, toHashFields } from './job.ts';
+import { type QueueKeys, queueKeys } from './keys.ts';
+import { type QueueScripts, defineScripts } from './scripts.ts';
+
+export interface QueueSettings {
+  prefix: string;
+  leaseMs: number;
+  retentionMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+}
+
+export type CancelOutcome = 'missing' | 'cancelled' | 'cancelling' | 'completed' | 'failed';
+
+export interface QueueCounts {
+  pending: number;
+  processing: number;
+  delayed: number;
+  completed_24h: number;
+  failed_24h: number;
+  cancelled_24h: number;
+}
+
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  concurrency: number;
+  running: number;
+  started_at: number;
+  last_seen: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The producer's and the inspector's view of the queue: what the API needs. Workers use JobLeases. */
+export class JobQueue {
+  readonly keys: QueueKeys;
+  readonly scripts: QueueScripts;
+
+  constructor(
+    readonly redis: Redis,
+    readonly settings: QueueSettings,
+  ) {
+    this.keys = queueKeys(settings.prefix);
+    this.scripts = defineScripts(redis);
+  }
+
+  async enqueue(spec: Omit<NewJob, 'maxAttempts'> & { maxAttempts?: number }): Promise<Job> {
+    const id = randomUUID();
+    const now = Date.now();
+    const job: NewJob = { ...spec, maxAttempts: spec.maxAttempts ?? this.settings.maxAttempts };
+    const fields = toHashFields(id, job, now);
+    await this.scripts.run('enqueue', [this.keys.pending, this.keys.recent, this.keys.job(id)], [id, this.keys.jobPrefix, now, job.priority, ...fields]);
+    return fromHash(Object.fromEntries(pairs(fields)))!;
+  }
+
+  async get(id: string): Promise<Job | null> {
+    return fromHash(await this.redis.hgetall(this.keys.job(id)));
+  }
+
+  async cancel(id: string): Promise<CancelOutcome> {
+    const error = JSON.stringify({ code: 'cancelled', message: 'cancelled by request', at: Date.now() });
+    return (await this.scripts.run(
+      'cancel',
+      [this.keys.pending, this.keys.delayed, this.keys.job(id), this.keys.finished.cancelled, this.keys.history],
+      [id, Date.now(), this.settings.retentionMs, this.keys.cancelChannel, error],
+    )) as CancelOutcome;
+  }
+
+  /** Recent jobs, newest first; with a status, pages through the index until `limit` match. */
+  async list(options: { status?: JobStatus; limit: number }): Promise<Job[]> {
+    const jobs: Job[] = [];
+    const page = Math.max(options.limit, 50);
+    for (let start = 0; jobs.length < options.limit; start += page) {
+      const ids = await this.redis.zrevrange(this.keys.recent, start, start + page - 1);
+      if (ids.length === 0) break;
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.hgetall(this.keys.job(id));
+      for (const [, hash] of (await pipeline.exec()) ?? []) {
+        const job = fromHash(hash as Record<string, string>);
+        if (job && (!options.status || job.status === options.status)) jobs.push(job);
+        if (jobs.length === options.limit) break;
+      }
+      if (ids.length < page) break;
+    }
+    return jobs;
+  }
+
+  /** Constant-time figures: list lengths and range counts, never a scan. */
+  async counts(now = Date.now()): Promise<QueueCounts> {
+    const since = now - DAY_MS;
+    const replies = await this.redis
+      .multi()
+      .llen(this.keys.pending)
+      .llen(this.keys.processing)
+      .zcard(this.keys.delayed)
+      .zcount(this.keys.finished.completed, since, '+inf')
+      .zcount(this.keys.finished.failed, since, '+inf')
+      .zcount(this.keys.finished.cancelled, since, '+inf')
+      .exec();
+    const [pending, processing, delayed, completed, failed, cancelled] = (replies ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return Number(value);
+    });
+    return {
+      pending: pending!,
+      processing: processing!,
+      delayed: delayed!,
+      completed_24h: completed!,
+      failed_24h: failed!,
+      cancelled_24h: cancelled!,
+    };
+  }
+
+  /** Workers that sent a heartbeat within `withinMs`. */
+  async liveWorkers(withinMs: number, now = Date.now()): Promise<WorkerInfo[]> {
+    const ids = await this.redis.zrangebyscore(this.keys.workers, now - withinMs, '+inf');
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keys.worker(id));
+    const hashes = ((await pipeline.exec()) ?? []).map(([, hash]) => hash as Record<string, string>);
+    return hashes
+      .filter((hash) => hash.id)
+      .map((hash) => ({
+        id: hash.id!,
+        host: hash.host ?? '',
+        pid: Number(hash.pid),
+        concurrency: Number(hash.concurrency),
+        running: Number(hash.running),
+        started_at: Number(hash.started_at),
+        last_seen: Number(hash.last_seen),
+      }));
+  }
+}
+
+function* pairs(fields: string[]): Generator<[string, string]> {
+  for (let i = 0; i + 1 < fields.length; i += 2) yield [fields[i]!, fields[i + 1]!];
+}
