@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
 import { type Job, type JobStatus, type NewJob, fromHash, toHashFields } from './job.ts';
-import { type QueueKeys, queueKeys } from './keys.ts';
+import { type FinalStatus, type QueueKeys, queueKeys } from './keys.ts';
 import { type QueueScripts, defineScripts } from './scripts.ts';
 
 export interface QueueSettings {
@@ -12,7 +13,7 @@ export interface QueueSettings {
   retryBaseMs: number;
 }
 
-export type CancelOutcome = 'missing' | 'cancelled' | 'cancelling' | 'completed' | 'failed';
+export type CancelOutcome = 'missing' | 'cancelled' | 'cancelling' | `finished:${FinalStatus}`;
 
 export interface QueueCounts {
   pending: number;
@@ -34,6 +35,16 @@ export interface WorkerInfo {
 }
 
 const DAY_MS = 86_400_000;
+
+export function queueSettings(config: Config): QueueSettings {
+  return {
+    prefix: config.redisPrefix,
+    leaseMs: config.jobLeaseMs,
+    retentionMs: config.jobRetentionMs,
+    maxAttempts: config.jobMaxAttempts,
+    retryBaseMs: config.jobRetryBaseMs,
+  };
+}
 
 /** The producer's and the inspector's view of the queue: what the API needs. Workers use JobLeases. */
 export class JobQueue {

@@ -1,0 +1,24 @@
+// The HTTP API. It only enqueues and reads: scraping never runs in this process.
+import { loadConfig } from './lib/config.ts';
+import { startApiProcess } from './lib/api/boot.ts';
+import { createLogger } from './lib/log.ts';
+import { exitOnStartupError } from './lib/startup-error.ts';
+
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (error) {
+    return exitOnStartupError(error);
+  }
+})();
+const log = createLogger(config.logLevel, { process: 'api', pid: process.pid });
+const api = await startApiProcess(config, log).catch(exitOnStartupError);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    log.info('api_stopping', { signal });
+    // In-flight requests get a few seconds; the timer is a backstop for keep-alive connections that linger.
+    setTimeout(() => process.exit(0), 5_000).unref();
+    api.stop().then(() => process.exit(0), () => process.exit(1));
+  });
+}

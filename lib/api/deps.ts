@@ -1,0 +1,15 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { Sql } from '../db/client.ts';
+import type { Logger } from '../log.ts';
+import type { JobQueue } from '../queue/queue.ts';
+import type { SourceRegistry } from '../sources/registry.ts';
+
+export interface ApiDeps {
+  config: Pick<Config, 'apiToken' | 'jobLeaseMs'>;
+  redis: Redis;
+  sql: Sql;
+  queue: JobQueue;
+  sources: SourceRegistry;
+  log: Logger;
+}

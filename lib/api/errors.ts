@@ -1,0 +1,36 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { isConnectionError } from '../db/client.ts';
+import { ApiError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+export function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
+  return { error: { code, message, ...extra } };
+}
+
+/** The one place errors become responses: ApiError as itself, outages as 503, anything else a logged 500. */
+export function renderError(error: Error, c: Context, log: Logger): Response {
+  if (error instanceof ApiError) {
+    return c.json(errorBody(error.code, error.message), error.status);
+  }
+  if (error instanceof HTTPException) {
+    return c.json(errorBody(error.status === 401 ? 'unauthorized' : 'bad_request', error.message || 'bad request'), error.status);
+  }
+  if (isRedisUnavailable(error)) {
+    log.warn('redis_unavailable', { path: c.req.path, error: error.message });
+    return c.json(errorBody('queue_unavailable', 'the job queue (Redis) is not answering; try again shortly'), 503, { 'retry-after': '5' });
+  }
+  if (isConnectionError(error)) {
+    log.warn('postgres_unavailable', { path: c.req.path, error: error.message });
+    return c.json(errorBody('database_unavailable', 'the database is not answering; try again shortly'), 503, { 'retry-after': '5' });
+  }
+  log.error('request_failed', { method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
+  return c.json(errorBody('internal_error', 'something went wrong on our side; it has been logged'), 500);
+}
+
+function isRedisUnavailable(error: Error): boolean {
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Command timed out|Stream isn't writeable|ECONNREFUSED|enableOfflineQueue/.test(error.message)
+  );
+}

@@ -1,0 +1,86 @@
+import { Hono } from 'hono';
+import { getJobHistory } from '../db/jobs.ts';
+import { ApiError } from '../errors.ts';
+import { type Job, type JobStatus, isFinal } from '../queue/job.ts';
+import { sleep } from '../sleep.ts';
+import type { ApiDeps } from './deps.ts';
+import { checkHealth } from './health.ts';
+import { presentJob } from './present.ts';
+import { integerParam, parseScrapeRequest } from './validate.ts';
+
+const STATUSES: JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// How long DELETE waits for a running job's worker to confirm the abort before answering 202.
+const CANCEL_WAIT_MS = 3_000;
+
+export function jobsRoutes(deps: ApiDeps) {
+  const { queue, sql, sources } = deps;
+
+  /** Redis holds live jobs and finished ones for the retention period; PostgreSQL keeps them after that. */
+  const findJob = async (id: string): Promise<Job> => {
+    if (!UUID.test(id)) throw new ApiError(404, 'job_not_found', `no job with id "${id.slice(0, 64)}"`);
+    const job = (await queue.get(id)) ?? (await getJobHistory(sql, id));
+    if (!job) throw new ApiError(404, 'job_not_found', `no job with id "${id}"`);
+    return job;
+  };
+
+  return new Hono()
+    .post('/scrape', async (c) => {
+      const request = parseScrapeRequest(await readJson(c.req.raw), sources);
+      const job = await queue.enqueue({ kind: 'scrape', ...request });
+      return c.json({ job_id: job.id, ...presentJob(job) }, 202, { location: `/jobs/${job.id}` });
+    })
+    .get('/status', async (c) => {
+      const [counts, workers, health] = await Promise.all([
+        queue.counts(),
+        queue.liveWorkers(15_000),
+        checkHealth(deps),
+      ]);
+      return c.json({
+        ...counts,
+        workers: workers.map((w) => ({ ...w, started_at: new Date(w.started_at).toISOString(), last_seen: new Date(w.last_seen).toISOString() })),
+        redis: health.redis,
+        postgres: health.postgres,
+      });
+    })
+    .get('/', async (c) => {
+      const status = c.req.query('status');
+      if (status !== undefined && !STATUSES.includes(status as JobStatus)) {
+        throw new ApiError(400, 'invalid_status', `\`status\` must be one of ${STATUSES.join(', ')}`);
+      }
+      const limit = integerParam('limit', c.req.query('limit'), 20, 1, 100);
+      const jobs = await queue.list({ status: status as JobStatus | undefined, limit });
+      return c.json({ jobs: jobs.map(presentJob) });
+    })
+    .get('/:id', async (c) => c.json(presentJob(await findJob(c.req.param('id')))))
+    .delete('/:id', async (c) => {
+      const job = await findJob(c.req.param('id'));
+      const outcome = await queue.cancel(job.id);
+      if (outcome === 'cancelled') return c.json(presentJob((await queue.get(job.id)) ?? job));
+      if (outcome !== 'cancelling') {
+        // 'missing' means Redis no longer has it: only PostgreSQL's history does, so it finished long ago.
+        const status = outcome === 'missing' ? job.status : outcome.slice('finished:'.length);
+        throw new ApiError(409, 'job_finished', `job ${job.id} has already finished (${status}); nothing to cancel`);
+      }
+      const deadline = Date.now() + CANCEL_WAIT_MS;
+      while (Date.now() < deadline) {
+        const current = await queue.get(job.id);
+        if (!current || isFinal(current.status)) return c.json(presentJob(current ?? job));
+        await sleep(50);
+      }
+      return c.json(presentJob((await queue.get(job.id)) ?? job), 202);
+    });
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  const type = request.headers.get('content-type') ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    throw new ApiError(415, 'unsupported_media_type', 'send the body as JSON with the header content-type: application/json');
+  }
+  const text = await request.text();
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ApiError(400, 'invalid_json', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+}

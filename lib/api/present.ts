@@ -1,0 +1,48 @@
+// What the API shows: times as ISO 8601 UTC strings, snake_case fields, nothing internal (lease tokens).
+import type { StoredPost } from '../db/posts.ts';
+import type { Job } from '../queue/job.ts';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const isoDate = (date: Date | null) => (date === null ? null : date.toISOString());
+
+export function presentJob(job: Job) {
+  return {
+    id: job.id,
+    kind: job.kind,
+    status: job.status,
+    source: job.source,
+    query: job.query,
+    limit: job.limit,
+    priority: job.priority,
+    attempts: job.attempts,
+    max_attempts: job.maxAttempts,
+    progress: job.progress,
+    created_at: iso(job.createdAt),
+    started_at: iso(job.startedAt),
+    finished_at: iso(job.finishedAt),
+    retry_at: iso(job.runAt),
+    result: job.result,
+    error: job.error ? { code: job.error.code, message: job.error.message, attempt: job.error.attempt ?? null } : null,
+    cancel_requested: job.cancelRequested,
+    worker: job.worker,
+  };
+}
+
+export function presentPost(post: StoredPost) {
+  return {
+    id: post.id,
+    source: post.source,
+    external_id: post.external_id,
+    query: post.query,
+    url: post.url,
+    author: post.author,
+    title: post.title,
+    text: post.text,
+    rating: post.rating,
+    language: post.language,
+    published_at: isoDate(post.published_at),
+    reply: post.reply ? { text: post.reply.text, published_at: isoDate(post.reply.published_at) } : null,
+    extra: post.extra,
+    first_seen_at: isoDate(post.first_seen_at),
+  };
+}

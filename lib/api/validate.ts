@@ -1,0 +1,69 @@
+// Request checks at the edge: each failure names the field and what was expected.
+import { ApiError } from '../errors.ts';
+import type { SourceRegistry } from '../sources/registry.ts';
+
+export interface ScrapeRequest {
+  source: string;
+  query: string;
+  limit: number;
+  priority: number;
+}
+
+const SCRAPE_FIELDS = new Set(['source', 'query', 'limit', 'priority']);
+export const MAX_QUERY_LENGTH = 200;
+
+export function parseScrapeRequest(body: unknown, sources: SourceRegistry): ScrapeRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ApiError(400, 'invalid_body', 'the body must be a JSON object like {"source":"trustpilot","query":"ovhcloud.com"}');
+  }
+  const fields = body as Record<string, unknown>;
+  const unknown = Object.keys(fields).filter((key) => !SCRAPE_FIELDS.has(key));
+  if (unknown.length > 0) {
+    throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')}; expected source, query, limit, priority`);
+  }
+  const source = requireSource(fields.source, sources);
+  const query = requireQuery(fields.query);
+  const problem = sources.get(source)?.validateQuery?.(query);
+  if (problem) throw new ApiError(400, 'invalid_query', problem);
+  return {
+    source,
+    query,
+    limit: integerField('limit', fields.limit, 50, 1, 200),
+    priority: integerField('priority', fields.priority, 0, 0, 10),
+  };
+}
+
+export function requireSource(value: unknown, sources: SourceRegistry, field = 'source'): string {
+  const valid = sources.names().join(', ');
+  if (typeof value !== 'string' || value === '') {
+    throw new ApiError(400, 'invalid_source', `\`${field}\` must be one of: ${valid}`);
+  }
+  if (!sources.get(value)) throw new ApiError(400, 'unknown_source', `unknown source "${value.slice(0, 50)}"; valid sources: ${valid}`);
+  return value;
+}
+
+function requireQuery(value: unknown): string {
+  if (typeof value !== 'string') throw new ApiError(400, 'invalid_query', '`query` must be a string: a company domain or brand name');
+  const query = value.trim();
+  if (query === '') throw new ApiError(400, 'invalid_query', '`query` must not be empty');
+  if (query.length > MAX_QUERY_LENGTH) throw new ApiError(400, 'invalid_query', `\`query\` must be at most ${MAX_QUERY_LENGTH} characters`);
+  return query;
+}
+
+/** A JSON body field: absent means the default; anything but an integer in range is refused. */
+export function integerField(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ApiError(400, `invalid_${name}`, `\`${name}\` must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** A query-string parameter: absent means the default; the text must be a plain integer in range. */
+export function integerParam(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ApiError(400, `invalid_${name}`, `\`${name}\` must be an integer from ${min} to ${max}`);
+  }
+  return Number(value);
+}

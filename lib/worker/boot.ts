@@ -1,0 +1,62 @@
+import type { Config } from '../config.ts';
+import { assertPostgresReady, createSql } from '../db/client.ts';
+import { listMigrations } from '../db/migrate.ts';
+import { createHttpClient } from '../http/client.ts';
+import type { Logger } from '../log.ts';
+import { flushJobHistory } from '../queue/history.ts';
+import { JobQueue, queueSettings } from '../queue/queue.ts';
+import { assertRedisReady, createBlockingRedis, createRedis } from '../redis.ts';
+import { createSourceRegistry } from '../sources/registry.ts';
+import { runScrapeJob } from './scrape-job.ts';
+import { Worker, newWorkerId } from './worker.ts';
+
+export interface WorkerProcess {
+  worker: Worker;
+  /** Drains (see Worker.stop) and closes every connection. */
+  stop(deadlineMs: number): Promise<void>;
+}
+
+/** Builds the clients a worker needs, checks that Redis and PostgreSQL are usable, and starts it. */
+export async function startWorkerProcess(config: Config, log: Logger): Promise<WorkerProcess> {
+  const redis = createRedis(config.redisUrl, log, 'worker');
+  const blocking = createBlockingRedis(config.redisUrl, log, 'worker-take');
+  const subscriber = createBlockingRedis(config.redisUrl, log, 'worker-cancel');
+  const sql = createSql(config.databaseUrl, log, { max: Math.max(2, config.workerConcurrency + 1) });
+  const http = createHttpClient({ userAgent: config.httpUserAgent, timeoutMs: config.httpTimeoutMs, log });
+  const close = async () => {
+    redis.disconnect();
+    blocking.disconnect();
+    subscriber.disconnect();
+    await Promise.allSettled([sql.end({ timeout: 5 }), http.close()]);
+  };
+  try {
+    await assertRedisReady(redis, config);
+    await assertPostgresReady(sql, config.databaseUrl, (await listMigrations()).map((m) => m.name));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  const queue = new JobQueue(redis, queueSettings(config));
+  const sources = createSourceRegistry(config);
+  const workerId = newWorkerId();
+  const workerLog = log.child({ worker_id: workerId });
+  const worker = new Worker({
+    queue,
+    blocking,
+    subscriber,
+    workerId,
+    concurrency: config.workerConcurrency,
+    log: workerLog,
+    handler: (job, ctx) => runScrapeJob(job, ctx, { sources, http, sql, log: workerLog.child({ job_id: job.id }) }),
+    maintenance: () => flushJobHistory(queue, sql),
+  });
+  await worker.start();
+  return {
+    worker,
+    async stop(deadlineMs) {
+      await worker.stop(deadlineMs);
+      await close();
+    },
+  };
+}

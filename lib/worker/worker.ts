@@ -1,0 +1,297 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import { type JobError, toJobError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { retryDelayMs } from '../queue/backoff.ts';
+import type { Job, JobFailure, JobProgress } from '../queue/job.ts';
+import { type FinishOutcome, JobLeases } from '../queue/leases.ts';
+import type { JobQueue } from '../queue/queue.ts';
+import { pause, sleep } from '../sleep.ts';
+import { JobAborted, abortCause } from './abort.ts';
+import type { JobContext } from './scrape-job.ts';
+
+export type JobHandler = (job: Job, ctx: JobContext) => Promise<Record<string, unknown>>;
+
+export interface WorkerOptions {
+  queue: JobQueue;
+  /** A connection of its own for BLMOVE, which blocks it. */
+  blocking: Redis;
+  /** A connection of its own for the cancel channel (a subscribed connection takes no other command). */
+  subscriber: Redis;
+  handler: JobHandler;
+  concurrency: number;
+  log: Logger;
+  /** Runs after each sweep (e.g. copying finished jobs into PostgreSQL); errors are logged, never fatal. */
+  maintenance?: () => Promise<unknown>;
+  workerId?: string;
+}
+
+interface RunningJob {
+  job: Job;
+  token: string;
+  controller: AbortController;
+  progress: JobProgress | null;
+  done: Promise<void>;
+}
+
+const TAKE_TIMEOUT_SECONDS = 1;
+
+/**
+ * Takes jobs from the pending list and runs up to `concurrency` of them at once, holding a lease on each.
+ * Every loop here catches, logs and backs off: a Redis or PostgreSQL outage slows it down, never kills it.
+ */
+export class Worker {
+  readonly id: string;
+  private readonly leases: JobLeases;
+  private readonly running = new Map<string, RunningJob>();
+  private readonly stopController = new AbortController();
+  private readonly startedAt = Date.now();
+  private slotFreed: (() => void) | null = null;
+  private loops: Promise<void>[] = [];
+  private readonly renewEveryMs: number;
+  private readonly sweepEveryMs: number;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.id = options.workerId ?? newWorkerId();
+    this.leases = new JobLeases(options.queue);
+    const leaseMs = options.queue.settings.leaseMs;
+    this.renewEveryMs = Math.min(Math.floor(leaseMs / 3), 5_000);
+    this.sweepEveryMs = Math.min(Math.floor(leaseMs / 2), 5_000);
+  }
+
+  private get log() {
+    return this.options.log;
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    await this.listenForCancels();
+    this.log.info('worker_started', { concurrency: this.options.concurrency, lease_ms: this.options.queue.settings.leaseMs });
+    this.loops = [this.takeLoop(), this.maintenanceLoop()];
+  }
+
+  /**
+   * Stops taking jobs, lets running ones finish until the deadline, then aborts the rest and puts them back
+   * in pending without counting the attempt.
+   */
+  async stop(deadlineMs: number): Promise<void> {
+    if (this.stopController.signal.aborted) return;
+    this.log.info('worker_stopping', { running: this.running.size, deadline_ms: deadlineMs });
+    this.stopController.abort();
+    this.slotFreed?.();
+    const takeLoopSettled = this.settleTakeLoop();
+    const drained = Promise.all([...this.running.values()].map((entry) => entry.done));
+    const deadline = sleep(deadlineMs).then(() => 'deadline' as const);
+    if ((await Promise.race([drained.then(() => 'drained' as const), deadline])) === 'deadline') {
+      for (const entry of this.running.values()) entry.controller.abort(new JobAborted('shutdown'));
+      await drained;
+    }
+    await takeLoopSettled;
+    // A job taken while the stop began is claimed and released straight away; wait for that too.
+    await Promise.all([...this.running.values()].map((entry) => entry.done));
+    await this.leases.leaveWorkers(this.id).catch(() => {});
+    this.log.info('worker_stopped', {});
+  }
+
+  private async listenForCancels(): Promise<void> {
+    const channel = this.options.queue.keys.cancelChannel;
+    this.options.subscriber.on('message', (from: string, id: string) => {
+      if (from !== channel) return;
+      this.running.get(id)?.controller.abort(new JobAborted('cancelled'));
+    });
+    await this.options.subscriber.subscribe(channel);
+  }
+
+  private async takeLoop(): Promise<void> {
+    const stop = this.stopController.signal;
+    let failures = 0;
+    while (!stop.aborted) {
+      if (this.running.size >= this.options.concurrency) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      let id: string | null;
+      try {
+        id = await this.leases.take(this.options.blocking, TAKE_TIMEOUT_SECONDS);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        this.log.warn('take_failed', { error: (error as Error).message, failures });
+        await pause(Math.min(250 * 2 ** failures, 5_000), stop);
+        continue;
+      }
+      if (id) this.startJob(id);
+    }
+  }
+
+  // BLMOVE returns within TAKE_TIMEOUT_SECONDS; when Redis is down it would wait for the reconnect, so the
+  // connection is cut instead. An id moved just before the cut sits in processing without a lease until the
+  // sweeper gives it a grace lease and then puts it back: nothing is lost.
+  private async settleTakeLoop(): Promise<void> {
+    const settled = await Promise.race([
+      Promise.all(this.loops).then(() => true),
+      sleep((TAKE_TIMEOUT_SECONDS + 1) * 1_000).then(() => false),
+    ]);
+    if (!settled) this.options.blocking.disconnect();
+  }
+
+  private startJob(id: string): void {
+    const controller = new AbortController();
+    const entry: RunningJob = { job: undefined as unknown as Job, token: '', controller, progress: null, done: Promise.resolve() };
+    // Reserve the slot before the first await so the take loop never overshoots the concurrency.
+    this.running.set(id, entry);
+    entry.done = this.runJob(id, entry)
+      .catch((error) => this.log.error('job_crashed_worker_loop', { job_id: id, error }))
+      .finally(() => {
+        this.running.delete(id);
+        this.slotFreed?.();
+        this.slotFreed = null;
+      });
+  }
+
+  private async runJob(id: string, entry: RunningJob): Promise<void> {
+    const claim = await this.withRedisRetries(() => this.leases.claim(id, this.id), id);
+    if (!claim || claim.status !== 'claimed') {
+      this.log.warn('job_not_claimed', { job_id: id, reason: claim?.status ?? 'redis_unavailable' });
+      return;
+    }
+    entry.job = claim.job;
+    entry.token = claim.token;
+    const { job } = claim;
+    const log = this.log.child({ job_id: id, source: job.source, attempt: job.attempts });
+
+    if (this.stopController.signal.aborted) {
+      await this.finish(entry, 'release', {}, log);
+      return;
+    }
+    if (job.cancelRequested) {
+      await this.finish(entry, 'cancelled', { error: failure('cancelled', 'cancelled by request', job) }, log);
+      return;
+    }
+
+    log.info('job_started', { query: job.query, limit: job.limit, priority: job.priority });
+    const renewal = setInterval(() => void this.renew(entry, log), this.renewEveryMs);
+    const ctx: JobContext = {
+      signal: entry.controller.signal,
+      reportProgress: async (progress) => {
+        entry.progress = progress;
+        await this.renew(entry, log);
+      },
+    };
+    const started = Date.now();
+    try {
+      const result = await this.options.handler(job, ctx);
+      // A cancel that arrived as the last page was stored still wins: the user asked for it.
+      const cause = abortCause(entry.controller.signal);
+      if (cause) await this.finishAborted(entry, cause, log);
+      else {
+        await this.finish(entry, 'completed', { result, progress: entry.progress }, log);
+        log.info('job_completed', { ms: Date.now() - started, ...result });
+      }
+    } catch (error) {
+      const cause = abortCause(entry.controller.signal);
+      if (cause) await this.finishAborted(entry, cause, log);
+      else await this.finishFailed(entry, toJobError(error), log);
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  private async finishAborted(entry: RunningJob, cause: JobAborted['kind'], log: Logger): Promise<void> {
+    if (cause === 'lease_lost') {
+      log.warn('job_lease_lost', {});
+      return;
+    }
+    if (cause === 'shutdown') {
+      await this.finish(entry, 'release', { progress: entry.progress }, log);
+      log.info('job_released', {});
+      return;
+    }
+    await this.finish(entry, 'cancelled', { error: failure('cancelled', 'cancelled by request', entry.job), progress: entry.progress }, log);
+    log.info('job_cancelled', {});
+  }
+
+  private async finishFailed(entry: RunningJob, error: JobError, log: Logger): Promise<void> {
+    const { job } = entry;
+    const details = { error: failure(error.code, error.message, job), progress: entry.progress };
+    if (error.permanent || job.attempts >= job.maxAttempts) {
+      await this.finish(entry, 'failed', details, log);
+      log.warn('job_failed', { code: error.code, error: error.message, permanent: error.permanent });
+      return;
+    }
+    const delay = retryDelayMs(job.attempts, this.options.queue.settings.retryBaseMs, error.retryAfterMs);
+    await this.finish(entry, 'retry', { ...details, retryAt: Date.now() + delay }, log);
+    log.warn('job_retry_scheduled', { code: error.code, error: error.message, retry_in_ms: delay });
+  }
+
+  private async finish(
+    entry: RunningJob,
+    outcome: FinishOutcome,
+    details: Parameters<JobLeases['finish']>[3],
+    log: Logger,
+  ): Promise<void> {
+    const applied = await this.withRedisRetries(() => this.leases.finish(entry.job.id, entry.token, outcome, details), entry.job.id);
+    if (applied === 'fenced') log.warn('job_finish_fenced', { outcome });
+    if (applied === undefined) log.error('job_finish_unrecorded', { outcome });
+  }
+
+  private async renew(entry: RunningJob, log: Logger): Promise<void> {
+    if (entry.controller.signal.aborted) return;
+    try {
+      const state = await this.leases.renew(entry.job.id, entry.token, entry.progress);
+      if (state === 'lost') entry.controller.abort(new JobAborted('lease_lost'));
+      if (state === 'cancel_requested') entry.controller.abort(new JobAborted('cancelled'));
+    } catch (error) {
+      // The lease outlives a few missed renewals; the next tick tries again.
+      log.warn('lease_renew_failed', { error: (error as Error).message });
+    }
+  }
+
+  /**
+   * Retries a Redis call through a short outage. Gives up after about a lease length: by then the sweeper
+   * will have taken the job back anyway, so holding on longer could only record a stale result.
+   */
+  private async withRedisRetries<T>(call: () => Promise<T>, jobId: string): Promise<T | undefined> {
+    const giveUpAt = Date.now() + this.options.queue.settings.leaseMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (Date.now() > giveUpAt) return undefined;
+        this.log.warn('redis_call_failed', { job_id: jobId, error: (error as Error).message, attempt });
+        await sleep(Math.min(100 * 2 ** attempt, 2_000));
+      }
+    }
+  }
+
+  private async maintenanceLoop(): Promise<void> {
+    const stop = this.stopController.signal;
+    while (!stop.aborted) {
+      try {
+        const swept = await this.leases.sweep();
+        if (swept.recovered || swept.crashed || swept.cancelled) this.log.info('jobs_recovered', { ...swept });
+        await this.leases.heartbeat(
+          { id: this.id, host: hostname(), pid: process.pid, concurrency: this.options.concurrency, running: this.running.size, startedAt: this.startedAt },
+          this.sweepEveryMs * 3,
+        );
+        await this.options.maintenance?.();
+      } catch (error) {
+        this.log.warn('maintenance_failed', { error: (error as Error).message });
+      }
+      // Jitter keeps a fleet of workers from sweeping in lockstep.
+      await pause(this.sweepEveryMs * (0.75 + Math.random() * 0.5), stop);
+    }
+  }
+}
+
+export function newWorkerId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+function failure(code: string, message: string, job: Job): JobFailure {
+  return { code, message, attempt: job.attempts, at: Date.now() };
+}
