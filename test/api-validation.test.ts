@@ -31,19 +31,31 @@ describe('the API refuses bad input with a 4xx and a coded error', () => {
     return body.error.message;
   }
 
-  test('malformed JSON is a 400 invalid_json', () => expectError(post('{"source": "trustpilot",'), 400, 'invalid_json'));
-  test('a JSON array body is a 400 invalid_body', () => expectError(post('[1,2]'), 400, 'invalid_body'));
-  test('a body that is not JSON is a 415', () =>
-    expectError(post('source=trustpilot', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type'));
+  test('malformed JSON is a 400 invalid_json', async () => {
+    await expectError(post('{"source": "trustpilot",'), 400, 'invalid_json');
+  });
+  test('a JSON array body is a 400 invalid_body', async () => {
+    await expectError(post('[1,2]'), 400, 'invalid_body');
+  });
+  test('a body that is not JSON is a 415', async () => {
+    await expectError(post('source=trustpilot', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
+  });
   test('an unknown source is a 400 that lists the valid ones', async () => {
     const message = await expectError(post('{"source":"myspace","query":"x"}'), 400, 'unknown_source');
     assert.match(message, /trustpilot/);
   });
-  test('a missing source is a 400', () => expectError(post('{"query":"x"}'), 400, 'invalid_source'));
-  test('a query of the wrong type is a 400', () => expectError(post('{"source":"trustpilot","query":42}'), 400, 'invalid_query'));
-  test('an empty query is a 400', () => expectError(post('{"source":"trustpilot","query":"   "}'), 400, 'invalid_query'));
-  test('a query over 200 characters is a 400', () =>
-    expectError(post(JSON.stringify({ source: 'trustpilot', query: 'a'.repeat(201) })), 400, 'invalid_query'));
+  test('a missing source is a 400', async () => {
+    await expectError(post('{"query":"x"}'), 400, 'invalid_source');
+  });
+  test('a query of the wrong type is a 400', async () => {
+    await expectError(post('{"source":"trustpilot","query":42}'), 400, 'invalid_query');
+  });
+  test('an empty query is a 400', async () => {
+    await expectError(post('{"source":"trustpilot","query":"   "}'), 400, 'invalid_query');
+  });
+  test('a query over 200 characters is a 400', async () => {
+    await expectError(post(JSON.stringify({ source: 'trustpilot', query: 'a'.repeat(201) })), 400, 'invalid_query');
+  });
   test('a limit of 0, 201, 2.5 or "50" is a 400', async () => {
     for (const limit of [0, 201, 2.5, '50']) {
       await expectError(post(JSON.stringify({ source: 'trustpilot', query: 'bt.com', limit })), 400, 'invalid_limit');
@@ -58,8 +70,9 @@ describe('the API refuses bad input with a 4xx and a coded error', () => {
     const message = await expectError(post('{"source":"trustpilot","query":"bt.com","limt":5}'), 400, 'unknown_field');
     assert.match(message, /limt/);
   });
-  test('a body over 16 KB is a 413', () =>
-    expectError(post(JSON.stringify({ source: 'trustpilot', query: 'bt.com', pad: 'x'.repeat(17 * 1024) })), 413, 'payload_too_large'));
+  test('a body over 16 KB is a 413', async () => {
+    await expectError(post(JSON.stringify({ source: 'trustpilot', query: 'bt.com', pad: 'x'.repeat(17 * 1024) })), 413, 'payload_too_large');
+  });
   test('none of the refused requests enqueued a job', async () => {
     assert.equal((await queue.counts()).pending, 0);
   });
@@ -77,7 +90,9 @@ describe('the API refuses bad input with a 4xx and a coded error', () => {
     await expectError(app.request('/posts?source=myspace'), 400, 'unknown_source');
     await expectError(app.request('/posts?limit=-3'), 400, 'invalid_limit');
   });
-  test('an unknown route is a JSON 404', () => expectError(app.request('/nope'), 404, 'not_found'));
+  test('an unknown route is a JSON 404', async () => {
+    await expectError(app.request('/nope'), 404, 'not_found');
+  });
 
   test('with API_TOKEN set, POST and DELETE need the bearer token but GET does not', async () => {
     const guarded = createApp({

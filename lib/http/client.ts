@@ -1,0 +1,288 @@
+// The one way sources talk to upstream sites: polite (one request at a time per host), retrying what is
+// worth retrying inline, and turning every failure into a JobError the queue knows how to schedule.
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { Agent, request } from 'undici';
+import { JobError, permanent, transient } from '../errors.ts';
+import { silentLogger, type Logger } from '../log.ts';
+
+export interface HttpResponse {
+  status: number;
+  /** The URL that answered, after any redirects. */
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface HttpClient {
+  /** GET a URL and return its decoded text body; throws JobError (from ../errors.ts) for failures. */
+  getText(url: string, options: { signal: AbortSignal; accept?: string }): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+export interface HttpClientOptions {
+  userAgent: string;
+  timeoutMs: number;
+  /** Tries per getText, counting the first. */
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  /** A Retry-After longer than this is not slept through: the job is handed back to the queue instead. */
+  maxInlineWaitMs?: number;
+  log?: Logger;
+  /** Runs before every request, after this client's own per-host turn is granted: the seam for a fleet-wide limiter. */
+  beforeRequest?: (host: string, signal: AbortSignal) => Promise<void>;
+}
+
+const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 3;
+const DEFAULT_ACCEPT = 'text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8';
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const maxAttempts = options.maxAttempts ?? 4;
+  const retryBaseMs = options.retryBaseMs ?? 1000;
+  const maxInlineWaitMs = options.maxInlineWaitMs ?? 30_000;
+  const log = options.log ?? silentLogger;
+  const agent = new Agent({
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    connect: { timeout: options.timeoutMs },
+  });
+  const turns = new HostTurns();
+
+  async function send(url: URL, accept: string, signal: AbortSignal): Promise<RawResponse> {
+    const release = await turns.acquire(url.host, signal);
+    try {
+      await options.beforeRequest?.(url.host, signal);
+      const started = Date.now();
+      const response = await request(url, {
+        method: 'GET',
+        dispatcher: agent,
+        signal,
+        headers: { 'user-agent': options.userAgent, accept, 'accept-encoding': 'gzip, deflate, br' },
+      });
+      const successful = response.statusCode >= 200 && response.statusCode < 300;
+      // Other bodies are never read; draining them lets the keep-alive connection be reused.
+      if (!successful) await response.body.dump();
+      const body = successful ? Buffer.from(await response.body.arrayBuffer()) : Buffer.alloc(0);
+      log.debug('http_response', { host: url.host, path: url.pathname, status: response.statusCode, ms: Date.now() - started });
+      return { status: response.statusCode, headers: flattenHeaders(response.headers), body };
+    } finally {
+      release();
+    }
+  }
+
+  async function followRedirects(start: URL, accept: string, signal: AbortSignal): Promise<RawResponse & { url: URL }> {
+    let url = start;
+    for (let hop = 0; ; hop++) {
+      const response = await send(url, accept, signal);
+      if (!REDIRECT_STATUSES.has(response.status)) return { ...response, url };
+      const location = response.headers['location'];
+      if (!location) {
+        throw permanent('upstream_bad_response', `${where(url)} answered HTTP ${response.status} without a Location header: the site changed; check the source`);
+      }
+      if (hop === MAX_REDIRECTS) {
+        throw permanent('upstream_bad_response', `${where(start)} redirected more than ${MAX_REDIRECTS} times (last to ${where(new URL(location, url))}): check the query or the source's base URL`);
+      }
+      url = new URL(location, url);
+    }
+  }
+
+  async function getText(rawUrl: string, { signal, accept = DEFAULT_ACCEPT }: { signal: AbortSignal; accept?: string }): Promise<HttpResponse> {
+    const url = new URL(rawUrl);
+    for (let attempt = 1; ; attempt++) {
+      signal.throwIfAborted();
+      let failure: Failure;
+      try {
+        const response = await followRedirects(url, accept, signal);
+        if (response.status >= 200 && response.status < 300) {
+          const body = await decodeBody(response.body, response.headers['content-encoding'], response.url);
+          return { status: response.status, url: response.url.href, headers: response.headers, body };
+        }
+        failure = classifyStatus(response.url, response.status, response.headers);
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (error instanceof JobError) throw error;
+        failure = { kind: 'network', reason: describeNetworkError(error), cause: error };
+      }
+
+      if (failure.kind === 'final') throw failure.error;
+      const retryAfterMs = failure.kind === 'status' ? failure.retryAfterMs : null;
+      if (retryAfterMs !== null && retryAfterMs > maxInlineWaitMs) {
+        throw exhausted(url, failure, attempt, retryAfterMs, 'wait');
+      }
+      if (attempt >= maxAttempts) throw exhausted(url, failure, attempt, retryAfterMs, 'attempts');
+      const waitMs = Math.max(fullJitter(retryBaseMs, attempt), retryAfterMs ?? 0);
+      log.warn('http_retry', {
+        host: url.host,
+        path: url.pathname,
+        attempt,
+        status: failure.kind === 'status' ? failure.status : undefined,
+        error: failure.kind === 'network' ? failure.reason : undefined,
+        wait_ms: waitMs,
+      });
+      await sleep(waitMs, signal);
+    }
+  }
+
+  return {
+    getText,
+    close: () => agent.close(),
+  };
+}
+
+/** Milliseconds to wait from a Retry-After header (delta-seconds or HTTP-date), or null when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | null {
+  const text = value?.trim();
+  if (!text) return null;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // Date.parse accepts bare numbers such as "-1" as years; an HTTP-date always has a day or month name.
+  if (!/[a-z]/i.test(text)) return null;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+type RetryableFailure =
+  | { kind: 'status'; status: number; retryAfterMs: number | null }
+  | { kind: 'network'; reason: string; cause: unknown };
+
+type Failure = RetryableFailure | { kind: 'final'; error: JobError };
+
+function classifyStatus(url: URL, status: number, headers: Record<string, string>): Failure {
+  // Cloudflare sends its bot challenge as a 403 or 503 and marks it; retrying a challenge only deepens the block.
+  if (headers['cf-mitigated'] === 'challenge') {
+    return final(permanent('upstream_blocked', `${url.host} answered with a Cloudflare bot challenge (HTTP ${status}) instead of the page: this worker is being treated as a bot; lower the scrape rate or run the worker elsewhere`));
+  }
+  if (RETRYABLE_STATUSES.has(status)) return { kind: 'status', status, retryAfterMs: parseRetryAfter(headers['retry-after']) };
+  if (status === 401) {
+    return final(permanent('upstream_login_required', `${where(url)} asked for a login (HTTP 401): the page is not public; scrape a public page instead`));
+  }
+  if (status === 403) {
+    return final(permanent('upstream_blocked', `${url.host} refused the request (HTTP 403): this worker's IP address is probably blocked; lower the scrape rate or run the worker elsewhere`));
+  }
+  if (status === 404 || status === 410) {
+    return final(permanent('upstream_not_found', `${where(url)} does not exist (HTTP ${status}): check the query`));
+  }
+  if (status >= 500) {
+    return final(transient('upstream_unavailable', `${where(url)} failed with HTTP ${status}: the site is having trouble; the job will be retried later`));
+  }
+  return final(permanent('upstream_bad_response', `${where(url)} answered HTTP ${status}, which the scraper does not expect: the site may have changed; check the source`));
+}
+
+function exhausted(url: URL, failure: RetryableFailure, attempts: number, retryAfterMs: number | null, why: 'wait' | 'attempts'): JobError {
+  if (failure.kind === 'network') {
+    return transient('upstream_unavailable', `${url.host} could not be reached after ${attempts} attempts (${failure.reason}): check the worker's network and DNS, or whether the site is down; the job will be retried later`, null, failure.cause);
+  }
+  const status = failure.status;
+  const code = status === 429 ? 'upstream_rate_limited' : 'upstream_unavailable';
+  const what = status === 429 ? 'is rate-limiting this worker' : 'is having trouble';
+  const message = why === 'wait'
+    ? `${url.host} ${what} (HTTP ${status}) and asked for a ${Math.ceil((retryAfterMs ?? 0) / 1000)} s pause: the job will be retried after it`
+    : `${url.host} ${what} (HTTP ${status} on ${attempts} attempts): the job will be retried later; if this repeats, lower the scrape rate`;
+  return transient(code, message, retryAfterMs);
+}
+
+const final = (error: JobError): Failure => ({ kind: 'final', error });
+
+/** Host and path only: query strings may carry tokens and never go into logs or messages. */
+const where = (url: URL) => `${url.host}${url.pathname}`;
+
+function describeNetworkError(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out';
+  if (typeof code === 'string') return code;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function fullJitter(baseMs: number, attempt: number): number {
+  return Math.random() * baseMs * 2 ** (attempt - 1);
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+const inflateRaw = promisify(zlib.inflateRaw);
+const brotli = promisify(zlib.brotliDecompress);
+
+async function decodeBody(body: Buffer, contentEncoding: string | undefined, url: URL): Promise<string> {
+  // Codings are listed in the order they were applied, so they are undone from the last.
+  const codings = (contentEncoding ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c && c !== 'identity');
+  let bytes = body;
+  for (const coding of codings.reverse()) {
+    try {
+      if (coding === 'gzip' || coding === 'x-gzip') bytes = await gunzip(bytes);
+      else if (coding === 'br') bytes = await brotli(bytes);
+      // "deflate" should be zlib-wrapped, but some servers send raw deflate.
+      else if (coding === 'deflate') bytes = await inflate(bytes).catch(() => inflateRaw(bytes));
+      else throw new Error(`unsupported content-encoding "${coding}"`);
+    } catch (error) {
+      throw permanent('upstream_bad_response', `${where(url)} sent a body that could not be decoded (${coding}): ${(error as Error).message}`, error);
+    }
+  }
+  return bytes.toString('utf8');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A FIFO turn per host: the holder sends one request; everyone else for that host waits in order. */
+class HostTurns {
+  private readonly queues = new Map<string, Array<() => void>>();
+
+  acquire(host: string, signal: AbortSignal): Promise<() => void> {
+    signal.throwIfAborted();
+    const queue = this.queues.get(host);
+    if (!queue) {
+      this.queues.set(host, []);
+      return Promise.resolve(this.releaser(host));
+    }
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(this.releaser(host));
+      };
+      const onAbort = () => {
+        queue.splice(queue.indexOf(grant), 1);
+        reject(signal.reason);
+      };
+      queue.push(grant);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private releaser(host: string): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.queues.get(host)?.shift();
+      if (next) next();
+      else this.queues.delete(host);
+    };
+  }
+}

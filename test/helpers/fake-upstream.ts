@@ -1,0 +1,124 @@
+// A real HTTP server on loopback standing in for an upstream site, so tests exercise the real client stack.
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+}
+
+export interface RecordedRequest extends FakeRequest {
+  /** Date.now() when the request arrived. */
+  time: number;
+  /** Date.now() when the response was fully sent or the client went away; null while in flight. */
+  endTime: number | null;
+}
+
+export interface Reply {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Wait this long before answering (cancelled if the client disconnects first). */
+  delayMs?: number;
+}
+
+export type Handler = (req: FakeRequest) => Reply | Promise<Reply>;
+
+export interface FakeUpstream {
+  /** http://127.0.0.1:<port>, without a trailing slash. */
+  baseUrl: string;
+  requests: RecordedRequest[];
+  /** Routes registered later win, so a test can override a default route. */
+  on(method: string, path: string | RegExp, handler: Handler): void;
+  fixture(name: string): string;
+  /** Forgets routes and recorded requests. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const FIXTURES_DIR = new URL('../fixtures/', import.meta.url);
+
+/** Reads test/fixtures/<name> as UTF-8. */
+export function fixture(name: string): string {
+  return readFileSync(new URL(name, FIXTURES_DIR), 'utf8');
+}
+
+interface Route {
+  method: string;
+  path: string | RegExp;
+  handler: Handler;
+}
+
+export async function startFakeUpstream(): Promise<FakeUpstream> {
+  let routes: Route[] = [];
+  const requests: RecordedRequest[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const recorded: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      time: Date.now(),
+      endTime: null,
+    };
+    requests.push(recorded);
+    res.on('close', () => {
+      recorded.endTime ??= Date.now();
+    });
+
+    const route = [...routes].reverse().find((r) => r.method === recorded.method && matches(r.path, recorded.path));
+    Promise.resolve(route ? route.handler(recorded) : { status: 404, body: `no fake route for ${recorded.method} ${recorded.path}` })
+      .catch((error: unknown): Reply => ({ status: 500, body: `fake handler threw: ${String(error)}` }))
+      .then((reply) => {
+        const send = () => {
+          if (res.destroyed) return;
+          res.writeHead(reply.status ?? 200, reply.headers);
+          res.end(reply.body);
+        };
+        if (!reply.delayMs) return send();
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          send();
+        }, reply.delayMs);
+        timers.add(timer);
+        res.on('close', () => {
+          clearTimeout(timer);
+          timers.delete(timer);
+        });
+      });
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    requests,
+    on(method, path, handler) {
+      routes.push({ method: method.toUpperCase(), path, handler });
+    },
+    fixture,
+    reset() {
+      routes = [];
+      requests.length = 0;
+    },
+    close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      return new Promise((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function matches(pattern: string | RegExp, path: string): boolean {
+  return typeof pattern === 'string' ? pattern === path : pattern.test(path);
+}
