@@ -13,16 +13,13 @@ import {
 } from '../lib/sources/trustpilot.ts';
 import type { ScrapedPage } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
+import { BT_PAGE_1, BT_PAGE_2, btPage3, serveBt as serveBtPages } from './helpers/trustpilot-upstream.ts';
 
-const BT_PAGE_1 = fixture('trustpilot/bt-com-page1-2023-05.html');
-const BT_PAGE_2 = fixture('trustpilot/bt-com-page2-synthetic.html');
 const EVENTNET = fixture('trustpilot/eventnet-de-page1-2024-07-prettified.html');
 const CHALLENGE = fixture('trustpilot/challenge-cloudflare-synthetic.html');
 const BT_URL = 'https://www.trustpilot.com/review/bt.com?page=1&languages=all&sort=recency';
 const EVENTNET_URL = 'https://www.trustpilot.com/review/eventnet.de?page=1&languages=all&sort=recency';
 
-/** Page 3 does not exist as a capture; it is page 2 with its ids and page number rewritten. */
-const btPage3 = () => BT_PAGE_2.replaceAll('synthetic-page2-', 'synthetic-page3-').replace('"currentPage":2', '"currentPage":3');
 
 function withoutNextData(html: string): string {
   const start = html.indexOf('<script id="__NEXT_DATA__"');
@@ -220,13 +217,7 @@ describe('scraping over a fake Trustpilot', () => {
     assert.fail('expected the scrape to fail');
   }
 
-  function serveBt() {
-    const pages: Record<string, string> = { '1': BT_PAGE_1, '2': BT_PAGE_2, '3': btPage3() };
-    upstream.on('GET', '/review/bt.com', (req) => {
-      const body = pages[req.query.get('page') ?? ''];
-      return body ? { body } : { status: 404 };
-    });
-  }
+  const serveBt = () => serveBtPages(upstream);
 
   test('reads three pages for limit 50 and keeps exactly 50 posts', async (t) => {
     serveBt();
