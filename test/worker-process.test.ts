@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
 import { type FakeUpstream, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Spawned, spawnEntry, stopProcess } from './helpers/processes.ts';
+import { freePort, waitForPort } from './helpers/private-redis.ts';
 import { type TestServices, startServices } from './helpers/services.ts';
 import { isFinished, waitForJob } from './helpers/worker.ts';
 
@@ -104,13 +104,13 @@ describe('a process that cannot start', () => {
 
   test('says in one line that Redis is unreachable and how to start it', async () => {
     for (const file of ['worker.ts', 'api.ts', 'scheduler.ts']) {
-      const line = await startupFailure(file, { REDIS_URL: `redis://127.0.0.1:${await closedPort()}/0` });
+      const line = await startupFailure(file, { REDIS_URL: `redis://127.0.0.1:${await freePort()}/0` });
       assert.match(line, /Redis is not reachable at 127\.0\.0\.1:\d+\/0.*redis-server/);
     }
   });
 
   test('says in one line that PostgreSQL is unreachable, or that the database needs migrating', async () => {
-    const down = await startupFailure('worker.ts', { DATABASE_URL: `postgres://127.0.0.1:${await closedPort()}/x` });
+    const down = await startupFailure('worker.ts', { DATABASE_URL: `postgres://127.0.0.1:${await freePort()}/x` });
     assert.match(down, /PostgreSQL is not reachable/);
     const missing = await startupFailure('api.ts', { DATABASE_URL: 'postgres://localhost:5432/vibe_test_never_created' });
     assert.match(missing, /does not exist: run `npm run migrate`/);
@@ -123,7 +123,7 @@ describe('a process that cannot start', () => {
   });
 
   test('refuses a Redis that may evict keys, unless REDIS_EVICTION_CHECK=off', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
     try {
       await waitForPort(port);
@@ -137,27 +137,3 @@ describe('a process that cannot start', () => {
     }
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  const { connect } = await import('node:net');
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}

@@ -47,6 +47,8 @@ export function isConnectionError(error: unknown): boolean {
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'].includes(code) ||
     code.startsWith('08') || // connection exceptions
-    code === '57P01' || code === '57P02' || code === '57P03' // admin shutdown, crash shutdown, cannot connect now
+    code === '57P01' || code === '57P02' || code === '57P03' || // admin shutdown, crash shutdown, cannot connect now
+    // ALTER DATABASE ... ALLOW_CONNECTIONS false, as during maintenance
+    (code === '55000' && /not currently accepting connections/.test((error as Error).message))
   );
 }

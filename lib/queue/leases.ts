@@ -59,7 +59,7 @@ export class JobLeases {
     id: string,
     token: string,
     outcome: FinishOutcome,
-    details: { result?: Record<string, unknown>; error?: JobFailure; retryAt?: number; progress?: JobProgress | null },
+    details: { result?: Record<string, unknown>; error?: JobFailure; retryAt?: number; keepAttempt?: boolean; progress?: JobProgress | null },
     now = Date.now(),
   ): Promise<FinishOutcome | 'fenced'> {
     const payload = outcome === 'completed' ? JSON.stringify(details.result ?? {}) : JSON.stringify(details.error ?? null);
@@ -77,6 +77,7 @@ export class JobLeases {
         this.queue.settings.retentionMs,
         this.keys.jobPrefix,
         details.progress ? JSON.stringify(details.progress) : '',
+        details.keepAttempt ? '1' : '0',
       ],
     )) as FinishOutcome | 'fenced';
   }

@@ -36,6 +36,7 @@ interface RunningJob {
 }
 
 const TAKE_TIMEOUT_SECONDS = 1;
+const OUTAGE_RETRY_CAP_MS = 30_000;
 
 /**
  * Takes jobs from the pending list and runs up to `concurrency` of them at once, holding a lease on each.
@@ -218,14 +219,18 @@ export class Worker {
   private async finishFailed(entry: RunningJob, error: JobError, log: Logger): Promise<void> {
     const { job } = entry;
     const details = { error: failure(error.code, error.message, job), progress: entry.progress };
-    if (error.permanent || job.attempts >= job.maxAttempts) {
+    if (error.permanent || (job.attempts >= job.maxAttempts && error.code !== 'database_unavailable')) {
       await this.finish(entry, 'failed', details, log);
       log.warn('job_failed', { code: error.code, error: error.message, permanent: error.permanent });
       return;
     }
-    const delay = retryDelayMs(job.attempts, this.options.queue.settings.retryBaseMs, error.retryAfterMs);
-    await this.finish(entry, 'retry', { ...details, retryAt: Date.now() + delay }, log);
-    log.warn('job_retry_scheduled', { code: error.code, error: error.message, retry_in_ms: delay });
+    // Our own database being down is not the job's fault: it waits for it without using up its attempts.
+    const keepAttempt = error.code === 'database_unavailable';
+    const delay = keepAttempt
+      ? Math.min(retryDelayMs(job.attempts, this.options.queue.settings.retryBaseMs, null), OUTAGE_RETRY_CAP_MS)
+      : retryDelayMs(job.attempts, this.options.queue.settings.retryBaseMs, error.retryAfterMs);
+    await this.finish(entry, 'retry', { ...details, retryAt: Date.now() + delay, keepAttempt }, log);
+    log.warn('job_retry_scheduled', { code: error.code, error: error.message, retry_in_ms: delay, attempt_kept: keepAttempt });
   }
 
   private async finish(

@@ -6,6 +6,7 @@
 --         the attempt not counted: graceful shutdown)
 -- ARGV[5] result JSON (completed) or error JSON (the others)   ARGV[6] retry due time (ms)
 -- ARGV[7] retention of a finished record (ms)   ARGV[8] job key prefix   ARGV[9] progress JSON or ''
+-- ARGV[10] '1' when a retry must not use up the job's attempts (our own outage, not the job's fault)
 -- Returns the outcome applied, or 'fenced' when the token no longer holds the lease (nothing changes).
 local id, token, now, outcome = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 if redis.call('HGET', KEYS[3], 'lease_token') ~= token then return 'fenced' end
@@ -17,6 +18,7 @@ local priority = tonumber(redis.call('HGET', KEYS[3], 'priority')) or 0
 if outcome == 'retry' then
   redis.call('HSET', KEYS[3], 'status', 'pending', 'error', ARGV[5])
   redis.call('HDEL', KEYS[3], 'lease_token')
+  if ARGV[10] == '1' then redis.call('HINCRBY', KEYS[3], 'max_attempts', 1) end
   local due = tonumber(ARGV[6])
   if due <= now then
     insert_pending(KEYS[4], ARGV[8], id, priority, false)
