@@ -129,7 +129,7 @@ class EnvReader {
     const urls: Record<string, string> = {};
     for (const name of Object.keys(this.env)) {
       const match = /^SOURCE_BASE_URL_([A-Z0-9_]+)$/.exec(name);
-      if (!match?.[1]) continue;
+      if (!match?.[1] || this.raw(name) === undefined) continue;
       const value = this.url(name, '', ['http:', 'https:']);
       urls[match[1].toLowerCase().replaceAll('_', '-')] = value.replace(/\/+$/, '');
     }

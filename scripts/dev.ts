@@ -12,7 +12,9 @@ const children: ChildProcess[] = [];
 let stopping = false;
 
 for (const [name, file] of processes) {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  // Each child in its own process group: Ctrl-C reaches only this script, which then sends one SIGTERM to each,
+  // instead of the terminal's SIGINT plus ours counting as the "second signal" that skips the worker's drain.
+  const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env, detached: true });
   children.push(child);
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${name.padEnd(9)} | ${line}\n`));

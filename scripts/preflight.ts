@@ -8,12 +8,13 @@ const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://localhost:5432/
 
 async function checkRedis(): Promise<void> {
   const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => {});
+  let cause = '';
+  redis.on('error', (error: Error) => (cause = error.message));
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    throw new StartupError(`tests need Redis at ${redisUrl} (${(error as Error).message}): start it with \`redis-server --daemonize yes\` or set TEST_REDIS_URL`);
+    throw new StartupError(`tests need Redis at ${redisUrl} (${cause || (error as Error).message}): start it with \`redis-server --daemonize yes\` or set TEST_REDIS_URL`);
   } finally {
     redis.disconnect();
   }

@@ -232,7 +232,7 @@ describe('scraping over a fake Trustpilot', () => {
     assert.equal(new Set(posts.map((p) => p.externalId)).size, 50);
     assert.equal(posts[0]?.url, `${upstream.baseUrl}/reviews/6456378afe4e676d706281c4`);
     assert.equal(posts[49]?.externalId, 'synthetic-page3-10');
-    assert.deepEqual(pages[0]?.meta, { domain: 'bt.com', business: 'BT', resolvedBy: 'domain' });
+    assert.deepEqual(pages[0]?.meta, { domain: 'bt.com', business: 'BT', resolved_by: 'domain' });
   });
 
   test('stops at the last page: eventnet.de is read once even with limit 200', async (t) => {
@@ -240,7 +240,7 @@ describe('scraping over a fake Trustpilot', () => {
     const pages = await scrape(t, 'eventnet.de', 200);
     assert.equal(upstream.requests.length, 1);
     assert.deepEqual(pages.map((p) => [p.page, p.posts.length, p.pagesPlanned]), [[1, 20, 1]]);
-    assert.deepEqual(pages[0]?.meta, { domain: 'eventnet.de', business: 'Eventnet', resolvedBy: 'domain' });
+    assert.deepEqual(pages[0]?.meta, { domain: 'eventnet.de', business: 'Eventnet', resolved_by: 'domain' });
   });
 
   test('stops at an empty page even when the pagination promised more', async (t) => {
@@ -261,7 +261,7 @@ describe('scraping over a fake Trustpilot', () => {
     upstream.on('GET', '/search', () => ({ body: fixture('trustpilot/search-bt-synthetic.html') }));
     const pages = await scrape(t, 'BT', 20);
     assert.deepEqual(upstream.requests.map((r) => [r.path, r.query.get('query') ?? r.query.get('page')]), [['/search', 'BT'], ['/review/bt.com', '1']]);
-    assert.deepEqual(pages[0]?.meta, { domain: 'bt.com', business: 'BT', resolvedBy: 'search' });
+    assert.deepEqual(pages[0]?.meta, { domain: 'bt.com', business: 'BT', resolved_by: 'search' });
   });
 
   test('falls back to the alias table when the search finds nothing', async (t) => {
@@ -269,7 +269,7 @@ describe('scraping over a fake Trustpilot', () => {
     upstream.on('GET', '/review/eventnet.de', () => ({ body: EVENTNET }));
     const pages = await scrape(t, 'OVH', 20, { ovh: 'eventnet.de' });
     assert.deepEqual(upstream.requests.map((r) => r.path), ['/search', '/review/eventnet.de']);
-    assert.deepEqual(pages[0]?.meta, { domain: 'eventnet.de', business: 'Eventnet', resolvedBy: 'alias' });
+    assert.deepEqual(pages[0]?.meta, { domain: 'eventnet.de', business: 'Eventnet', resolved_by: 'alias' });
   });
 
   test('falls back to the alias table when the search page is not found', async (t) => {

@@ -96,7 +96,7 @@ async function* scrapeReviews(ctx: ScrapeContext, aliases: Record<string, string
     }
     const posts = parsed.reviews.slice(0, ctx.limit - kept);
     kept += posts.length;
-    yield { posts, page, pagesPlanned, meta: { domain, business: displayName, resolvedBy: resolved.resolvedBy } };
+    yield { posts, page, pagesPlanned, meta: { domain, business: displayName, resolved_by: resolved.resolvedBy } };
     const lastPage = parsed.pagination !== null && page >= parsed.pagination.totalPages;
     if (parsed.reviews.length === 0 || kept >= ctx.limit || lastPage) break;
   }
