@@ -276,7 +276,7 @@ describe('scraping over a fake Trustpilot', () => {
     serveBt();
     const pages = await scrape(t, 'Bt', 20, { bt: 'bt.com' });
     assert.deepEqual(upstream.requests.map((r) => r.path), ['/search', '/review/bt.com']);
-    assert.equal(pages[0]?.meta?.resolvedBy, 'alias');
+    assert.equal(pages[0]?.meta?.resolved_by, 'alias');
   });
 
   test('fails with upstream_not_found for a brand neither the search nor the aliases know', async (t) => {
