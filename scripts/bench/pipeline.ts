@@ -1,6 +1,6 @@
 // npm run bench:pipeline — end-to-end latency of a 50-review Trustpilot job (POST /jobs/scrape -> completed)
 // through real API and worker processes, against the recorded pages on a loopback fake upstream with no delay,
-// and the worker's memory. Runs in a database and Redis prefix of its own, removed afterwards.
+// how long DELETE takes to abort a running job, and the worker's memory. Runs in a database and Redis prefix of its own, removed afterwards.
 // Options: --jobs N (default 30), --concurrency N (worker concurrency for the burst, default 2).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -8,7 +8,7 @@ import { startFakeUpstream } from '../../test/helpers/fake-upstream.ts';
 import { spawnEntry, stopProcess } from '../../test/helpers/processes.ts';
 import { freePort } from '../../test/helpers/private-redis.ts';
 import { startServices } from '../../test/helpers/services.ts';
-import { serveBt } from '../../test/helpers/trustpilot-upstream.ts';
+import { BT_PAGE_1, serveBt } from '../../test/helpers/trustpilot-upstream.ts';
 
 const { values } = parseArgs({ options: { jobs: { type: 'string', default: '30' }, concurrency: { type: 'string', default: '2' } } });
 const jobs = Number(values.jobs);
@@ -26,11 +26,11 @@ try {
   await api.waitForEvent('api_listening');
   await worker.waitForEvent('worker_started');
 
-  const submit = async () => {
+  const submit = async (query = 'bt.com') => {
     const response = await fetch(`${base}/jobs/scrape`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ source: 'trustpilot', query: 'bt.com', limit: 50 }),
+      body: JSON.stringify({ source: 'trustpilot', query, limit: 50 }),
     });
     return ((await response.json()) as { job_id: string }).job_id;
   };
@@ -52,9 +52,21 @@ try {
     sequential.push(performance.now() - started);
   }
   const burstStarted = performance.now();
-  const ids = await Promise.all(Array.from({ length: jobs }, submit));
+  const ids = await Promise.all(Array.from({ length: jobs }, () => submit()));
   await Promise.all(ids.map(untilCompleted));
   const burstMs = performance.now() - burstStarted;
+
+  const cancelMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    upstream.on('GET', '/review/slow.example', () => ({ body: BT_PAGE_1, delayMs: 10_000 }));
+    const id = await submit('slow.example');
+    while (((await (await fetch(`${base}/jobs/${id}`)).json()) as { status: string }).status !== 'running') await new Promise((r) => setTimeout(r, 2));
+    const started = performance.now();
+    const response = await fetch(`${base}/jobs/${id}`, { method: 'DELETE' });
+    const body = (await response.json()) as { status: string };
+    if (body.status !== 'cancelled') throw new Error(`cancel answered ${response.status} ${body.status}`);
+    cancelMs.push(performance.now() - started);
+  }
 
   const status = readFileSync(`/proc/${worker.child.pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
@@ -70,6 +82,8 @@ try {
     burst_worker_concurrency: Number(values.concurrency),
     burst_jobs_per_s: round((jobs / burstMs) * 1000),
     burst_pages_per_s: round(((jobs * 3) / burstMs) * 1000),
+    cancel_running_ms_p50: round([...cancelMs].sort((a, b) => a - b)[2]!),
+    cancel_running_ms_max: round(Math.max(...cancelMs)),
     worker_rss_mb: round(kb('VmRSS') / 1024),
     worker_peak_rss_mb: round(kb('VmHWM') / 1024),
   };
