@@ -4,7 +4,7 @@ import { createLogger } from './lib/log.ts';
 import { JobQueue, queueSettings } from './lib/queue/queue.ts';
 import { assertRedisReady, createRedis } from './lib/redis.ts';
 import { startAutoScrape } from './lib/scheduler/auto-scrape.ts';
-import { createSourceRegistry } from './lib/sources/registry.ts';
+import { loadSourceRegistry } from './lib/sources/registry.ts';
 import { exitOnStartupError } from './lib/startup-error.ts';
 
 try {
@@ -13,7 +13,7 @@ try {
   const redis = createRedis(config.redisUrl, log, 'scheduler');
   await assertRedisReady(redis, config);
   const queue = new JobQueue(redis, queueSettings(config));
-  const cron = startAutoScrape({ config, redis, queue, sources: createSourceRegistry(config), log });
+  const cron = startAutoScrape({ config, redis, queue, sources: await loadSourceRegistry(config), log });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       cron.stop();

@@ -27,18 +27,16 @@ export interface Config {
   httpTimeoutMs: number;
   /** Upstream origins overridden with SOURCE_BASE_URL_<NAME>, keyed by lower-case source name. */
   sourceBaseUrls: Record<string, string>;
-  /** Brand name (lower case) -> Trustpilot domain, used when the business search finds nothing. */
-  trustpilotAliases: Record<string, string>;
+  /** The environment as read at start-up; sources read their own variables from it through an EnvReader. */
+  env: Readonly<Env>;
   autoScrapeCron: string;
   autoScrapeQueries: { source: string; query: string }[];
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 const DEFAULT_USER_AGENT =
   'vibe-tracker/0.1 (self-hosted customer-feedback tracker; one request at a time per site)';
-
-const DEFAULT_TRUSTPILOT_ALIASES = 'ovh=ovhcloud.com,ovhcloud=ovhcloud.com,bt=bt.com';
 
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
@@ -61,13 +59,14 @@ export function loadConfig(env: Env = process.env): Config {
     httpUserAgent: read.string('HTTP_USER_AGENT', DEFAULT_USER_AGENT),
     httpTimeoutMs: read.integer('HTTP_TIMEOUT_MS', 20_000, 100, 300_000),
     sourceBaseUrls: read.sourceBaseUrls(),
-    trustpilotAliases: read.aliases('TRUSTPILOT_ALIASES', DEFAULT_TRUSTPILOT_ALIASES),
+    env: Object.freeze({ ...env }),
     autoScrapeCron: read.string('AUTO_SCRAPE_CRON', '0 */3 * * *'),
     autoScrapeQueries: read.sourceQueries('AUTO_SCRAPE_QUERIES'),
   });
 }
 
-class EnvReader {
+/** Typed reads of environment variables; every bad value throws a ConfigError that names the variable. */
+export class EnvReader {
   constructor(private readonly env: Env) {}
 
   private raw(name: string): string | undefined {
@@ -77,6 +76,18 @@ class EnvReader {
 
   string(name: string, fallback: string): string {
     return this.raw(name) ?? fallback;
+  }
+
+  /** The value, or null when unset or empty. */
+  optional(name: string): string | null {
+    return this.raw(name) ?? null;
+  }
+
+  /** Comma-separated values, trimmed, empty ones dropped. */
+  list(name: string, fallback: string[]): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    return value.split(',').map((item) => item.trim()).filter(Boolean);
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {
@@ -136,14 +147,21 @@ class EnvReader {
     return urls;
   }
 
-  aliases(name: string, fallback: string): Record<string, string> {
-    const aliases: Record<string, string> = {};
+  /** "key=value,key2=value2" pairs, keys lower-cased. */
+  pairs(name: string, fallback: string): Record<string, string> {
+    const pairs: Record<string, string> = {};
     for (const pair of (this.raw(name) ?? fallback).split(',').filter(Boolean)) {
-      const [alias, domain] = pair.split('=').map((part) => part.trim());
-      if (!alias || !domain) throw new ConfigError(`${name} must look like "brand=domain.com,other=other.com"`);
-      aliases[alias.toLowerCase()] = domain.toLowerCase();
+      const [key, value] = pair.split('=').map((part) => part.trim());
+      if (!key || !value) throw new ConfigError(`${name} must look like "key=value,other=value"`);
+      pairs[key.toLowerCase()] = value;
     }
-    return aliases;
+    return pairs;
+  }
+
+  /** An http(s) origin or URL, without a trailing slash; null when unset. */
+  httpUrl(name: string): string | null {
+    if (this.raw(name) === undefined) return null;
+    return this.url(name, '', ['http:', 'https:']).replace(/\/+$/, '');
   }
 
   sourceQueries(name: string): { source: string; query: string }[] {

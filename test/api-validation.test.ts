@@ -4,7 +4,7 @@ import type { Hono } from 'hono';
 import { createApp } from '../lib/api/app.ts';
 import { silentLogger } from '../lib/log.ts';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
-import { createSourceRegistry } from '../lib/sources/registry.ts';
+import { loadSourceRegistry } from '../lib/sources/registry.ts';
 import { type TestServices, startServices } from './helpers/services.ts';
 
 describe('the API refuses bad input with a 4xx and a coded error', () => {
@@ -15,7 +15,7 @@ describe('the API refuses bad input with a 4xx and a coded error', () => {
   before(async () => {
     services = await startServices('api_validation');
     queue = new JobQueue(services.redis, queueSettings(services.config));
-    app = createApp({ config: services.config, redis: services.redis, sql: services.sql, queue, sources: createSourceRegistry(services.config), log: silentLogger });
+    app = createApp({ config: services.config, redis: services.redis, sql: services.sql, queue, sources: await loadSourceRegistry(services.config), log: silentLogger });
   });
   after(() => services.close());
 
@@ -100,7 +100,7 @@ describe('the API refuses bad input with a 4xx and a coded error', () => {
       redis: services.redis,
       sql: services.sql,
       queue,
-      sources: createSourceRegistry(services.config),
+      sources: await loadSourceRegistry(services.config),
       log: silentLogger,
     });
     const body = JSON.stringify({ source: 'trustpilot', query: 'bt.com' });

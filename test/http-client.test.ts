@@ -241,12 +241,21 @@ describe('politeness', () => {
     }
   });
 
-  test('calls beforeRequest with the host before every request, retries included', async (t) => {
+  test('asks the fleet limiter for every request, retries included, and releases each', async (t) => {
     upstream.on('GET', '/flaky', inTurn({ status: 503 }, { body: 'ok' }));
     const hosts: string[] = [];
-    const http = client(t, { beforeRequest: async (host) => void hosts.push(host) });
-    await http.getText(`${upstream.baseUrl}/flaky`, { signal: noSignal() });
+    let released = 0;
+    const limiter = {
+      acquire: async (host: string) => {
+        hosts.push(host);
+        return () => void (released += 1);
+      },
+      hold: async () => {},
+    };
+    const http = client(t, { limiter });
+    await http.getText(`${upstream.baseUrl}/flaky`, { signal: noSignal(), rateLimit: { requests: 10, perMs: 1000, concurrency: 1 } });
     assert.deepEqual(hosts, [new URL(upstream.baseUrl).host, new URL(upstream.baseUrl).host]);
+    assert.equal(released, 2);
   });
 });
 

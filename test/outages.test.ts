@@ -66,7 +66,7 @@ describe('when Redis or PostgreSQL goes away for a while', () => {
     const database = new URL(services.config.databaseUrl).pathname.slice(1);
     const admin = postgres(new URL('/postgres', services.config.databaseUrl).toString(), { max: 1, onnotice: () => {} });
     try {
-      const job = await queue.enqueue({ kind: 'scrape', source: 'trustpilot', query: 'bt.com', limit: 60, priority: 0 });
+      const job = await queue.enqueue({ kind: 'scrape', source: 'trustpilot', query: 'bt.com', limit: 60, priority: 0, fullRescan: true });
       await waitForJob(queue, job.id, (j) => j.status === 'running');
       // A real outage for this database only: refuse new connections and cut the open ones.
       await admin.unsafe(`alter database "${database}" with allow_connections false`);

@@ -112,8 +112,17 @@ describe('the scrape pipeline, over HTTP, from POST /jobs/scrape to GET /posts',
     assert.match(shambles?.reply?.text ?? '', /^Hi Jason/);
   });
 
-  test('running the same job again finds the same posts and inserts none', async () => {
+  test('running the same job again reads only what is new: one page, nothing found', async () => {
+    const before = upstream.requests.length;
     const { body } = await call<JobBody>('POST', '/jobs/scrape', { source: 'trustpilot', query: 'bt.com', limit: 50 });
+    const again = await untilFinished(body.id);
+    assert.equal(again.status, 'completed');
+    assert.deepEqual([again.result?.found, again.result?.inserted, again.result?.pages], [0, 0, 1]);
+    assert.equal(upstream.requests.length - before, 1);
+  });
+
+  test('a full re-scan finds the same posts again and inserts none', async () => {
+    const { body } = await call<JobBody>('POST', '/jobs/scrape', { source: 'trustpilot', query: 'bt.com', limit: 50, full_rescan: true });
     const again = await untilFinished(body.id);
     assert.equal(again.status, 'completed');
     assert.equal(again.result?.found, 50);
@@ -166,7 +175,7 @@ describe('the scrape pipeline, over HTTP, from POST /jobs/scrape to GET /posts',
 
   test('GET /jobs lists recent jobs newest first and filters by status', async () => {
     const { body } = await call<{ jobs: JobBody[] }>('GET', '/jobs/?limit=10');
-    assert.equal(body.jobs.length, 3);
+    assert.equal(body.jobs.length, 4);
     const created = body.jobs.map((j) => j.created_at);
     assert.deepEqual(created, [...created].sort().reverse());
     const failed = await call<{ jobs: JobBody[] }>('GET', '/jobs?status=failed');
@@ -179,7 +188,7 @@ describe('the scrape pipeline, over HTTP, from POST /jobs/scrape to GET /posts',
     assert.equal(body.pending, await services.redis.llen(`${keys}:jobs:pending`));
     assert.equal(body.processing, await services.redis.llen(`${keys}:jobs:processing`));
     assert.equal(body.delayed, 0);
-    assert.equal(body.completed_24h, 2);
+    assert.equal(body.completed_24h, 3);
     assert.equal(body.failed_24h, 1);
     assert.equal(body.redis, 'ok');
     assert.equal(body.postgres, 'ok');

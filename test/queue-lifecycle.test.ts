@@ -8,7 +8,7 @@ import { flushJobHistory } from '../lib/queue/history.ts';
 import { JobLeases } from '../lib/queue/leases.ts';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
 import { sleep } from '../lib/sleep.ts';
-import { createSourceRegistry } from '../lib/sources/registry.ts';
+import { loadSourceRegistry } from '../lib/sources/registry.ts';
 import { type TestServices, startServices } from './helpers/services.ts';
 import { type TestWorker, isFinished, startTestWorker, waitForJob } from './helpers/worker.ts';
 
@@ -110,7 +110,7 @@ describe('a job through its life', () => {
       });
       return {};
     });
-    const app = createApp({ config: services.config, redis: services.redis, sql: services.sql, queue, sources: createSourceRegistry(services.config), log: silentLogger });
+    const app = createApp({ config: services.config, redis: services.redis, sql: services.sql, queue, sources: await loadSourceRegistry(services.config), log: silentLogger });
     const job = await enqueue();
     await waitForJob(queue, job.id, (j) => j.status === 'running');
     const response = await app.request(`/jobs/${job.id}`, { method: 'DELETE' });
@@ -216,7 +216,7 @@ describe('a job through its life', () => {
     const stored = await getJobHistory(services.sql, job.id);
     assert.equal(stored?.status, 'completed');
     assert.deepEqual(stored?.result, { found: 3, inserted: 2 });
-    const app = createApp({ config: services.config, redis: services.redis, sql: services.sql, queue, sources: createSourceRegistry(services.config), log: silentLogger });
+    const app = createApp({ config: services.config, redis: services.redis, sql: services.sql, queue, sources: await loadSourceRegistry(services.config), log: silentLogger });
     const response = await app.request(`/jobs/${job.id}`);
     assert.equal(response.status, 200);
     assert.equal(((await response.json()) as { status: string }).status, 'completed');

@@ -11,7 +11,7 @@ import {
   pickBusiness,
   type ReviewPage,
 } from '../lib/sources/trustpilot.ts';
-import type { ScrapedPage } from '../lib/sources/types.ts';
+import type { HighWaterMark, ScrapedPage } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
 import { BT_PAGE_1, BT_PAGE_2, btPage3, serveBt as serveBtPages } from './helpers/trustpilot-upstream.ts';
 
@@ -197,12 +197,12 @@ describe('scraping over a fake Trustpilot', () => {
   after(() => upstream.close());
   beforeEach(() => upstream.reset());
 
-  async function scrape(t: TestContext, query: string, limit: number, aliases: Record<string, string> = {}): Promise<ScrapedPage[]> {
+  async function scrape(t: TestContext, query: string, limit: number, aliases: Record<string, string> = {}, since: HighWaterMark | null = null): Promise<ScrapedPage[]> {
     const http = createHttpClient({ userAgent: 'vibe-tracker-test/1', timeoutMs: 5_000, retryBaseMs: 5, log: silentLogger });
     t.after(() => http.close());
     const source = createTrustpilotSource({ aliases });
     const pages: ScrapedPage[] = [];
-    const ctx = { query, limit, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger };
+    const ctx = { query, limit, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since };
     for await (const page of source.scrape(ctx)) pages.push(page);
     return pages;
   }
@@ -218,6 +218,19 @@ describe('scraping over a fake Trustpilot', () => {
   }
 
   const serveBt = () => serveBtPages(upstream);
+
+  test('stops at the newest review an earlier run stored, reading only the pages before it', async (t) => {
+    serveBt();
+    const everything = (await scrape(t, 'bt.com', 60)).flatMap((p) => p.posts);
+    const mark = everything[24]!;
+    upstream.requests.length = 0;
+    const pages = await scrape(t, 'bt.com', 200, {}, { publishedAt: mark.publishedAt, externalId: mark.externalId });
+    assert.deepEqual(upstream.requests.map((r) => r.query.get('page')), ['1', '2']);
+    const fresh = pages.flatMap((p) => p.posts);
+    assert.ok(fresh.length >= 24 && !fresh.some((p) => p.externalId === mark.externalId));
+    assert.ok(fresh.every((p) => p.publishedAt >= mark.publishedAt));
+    assert.deepEqual(fresh.slice(0, 24).map((p) => p.externalId), everything.slice(0, 24).map((p) => p.externalId));
+  });
 
   test('reads three pages for limit 50 and keeps exactly 50 posts', async (t) => {
     serveBt();
@@ -352,7 +365,7 @@ describe('scraping over a fake Trustpilot', () => {
     const controller = new AbortController();
     const reason = new Error('cancelled');
     setTimeout(() => controller.abort(reason), 100);
-    const pages = createTrustpilotSource({ aliases: {} }).scrape({ query: 'bt.com', limit: 20, signal: controller.signal, http, baseUrl: upstream.baseUrl, log: silentLogger });
+    const pages = createTrustpilotSource({ aliases: {} }).scrape({ query: 'bt.com', limit: 20, signal: controller.signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: null });
     await assert.rejects(async () => {
       for await (const _ of pages) assert.fail('no page expected');
     }, (error) => error === reason);

@@ -5,7 +5,7 @@ import { listMigrations } from '../db/migrate.ts';
 import type { Logger } from '../log.ts';
 import { JobQueue, queueSettings } from '../queue/queue.ts';
 import { assertRedisReady, createRedis } from '../redis.ts';
-import { createSourceRegistry } from '../sources/registry.ts';
+import { loadSourceRegistry } from '../sources/registry.ts';
 import { createApp } from './app.ts';
 
 export interface ApiProcess {
@@ -26,7 +26,7 @@ export async function startApiProcess(config: Config, log: Logger): Promise<ApiP
     throw error;
   }
   const queue = new JobQueue(redis, queueSettings(config));
-  const app = createApp({ config, redis, sql, queue, sources: createSourceRegistry(config), log });
+  const app = createApp({ config, redis, sql, queue, sources: await loadSourceRegistry(config), log });
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => resolve({ server, port: info.port }));
     server.once('error', reject);

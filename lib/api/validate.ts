@@ -7,9 +7,10 @@ export interface ScrapeRequest {
   query: string;
   limit: number;
   priority: number;
+  fullRescan: boolean;
 }
 
-const SCRAPE_FIELDS = new Set(['source', 'query', 'limit', 'priority']);
+const SCRAPE_FIELDS = new Set(['source', 'query', 'limit', 'priority', 'full_rescan']);
 export const MAX_QUERY_LENGTH = 200;
 
 export function parseScrapeRequest(body: unknown, sources: SourceRegistry): ScrapeRequest {
@@ -19,7 +20,7 @@ export function parseScrapeRequest(body: unknown, sources: SourceRegistry): Scra
   const fields = body as Record<string, unknown>;
   const unknown = Object.keys(fields).filter((key) => !SCRAPE_FIELDS.has(key));
   if (unknown.length > 0) {
-    throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')}; expected source, query, limit, priority`);
+    throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')}; expected source, query, limit, priority, full_rescan`);
   }
   const source = requireSource(fields.source, sources);
   const query = requireQuery(fields.query);
@@ -30,7 +31,14 @@ export function parseScrapeRequest(body: unknown, sources: SourceRegistry): Scra
     query,
     limit: integerField('limit', fields.limit, 50, 1, 200),
     priority: integerField('priority', fields.priority, 0, 0, 10),
+    fullRescan: booleanField('full_rescan', fields.full_rescan, false),
   };
+}
+
+export function booleanField(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new ApiError(400, `invalid_${name}`, `\`${name}\` must be true or false`);
+  return value;
 }
 
 export function requireSource(value: unknown, sources: SourceRegistry, field = 'source'): string {

@@ -7,7 +7,7 @@ interface JobRow {
   kind: string;
   source: string | null;
   query: string | null;
-  params: { limit?: number; max_attempts?: number };
+  params: { limit?: number; max_attempts?: number; full_rescan?: boolean; parent?: string | null; children?: string[] };
   status: JobStatus;
   priority: number;
   attempts: number;
@@ -26,7 +26,7 @@ export async function saveJobHistory(sql: Sql, jobs: Job[]): Promise<void> {
     kind: job.kind,
     source: job.source || null,
     query: job.query || null,
-    params: sql.json({ limit: job.limit, max_attempts: job.maxAttempts } as postgres.JSONValue),
+    params: sql.json({ limit: job.limit, max_attempts: job.maxAttempts, full_rescan: job.fullRescan, parent: job.parent, children: job.children } as postgres.JSONValue),
     status: job.status,
     priority: job.priority,
     attempts: job.attempts,
@@ -70,5 +70,8 @@ export async function getJobHistory(sql: Sql, id: string): Promise<Job | null> {
     error: row.error,
     worker: null,
     cancelRequested: false,
+    fullRescan: row.params.full_rescan ?? false,
+    parent: row.params.parent ?? null,
+    children: row.params.children ?? [],
   };
 }

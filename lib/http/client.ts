@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
 import { JobError, permanent, transient } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
+import type { RateLimit } from '../sources/types.ts';
 
 export interface HttpResponse {
   status: number;
@@ -14,10 +15,31 @@ export interface HttpResponse {
   body: string;
 }
 
+export interface RequestOptions {
+  signal: AbortSignal;
+  accept?: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  /** The fleet-wide limit for the host; sources get a client already bound to theirs (withRateLimit). */
+  rateLimit?: RateLimit;
+}
+
 export interface HttpClient {
-  /** GET a URL and return its decoded text body; throws JobError (from ../errors.ts) for failures. */
-  getText(url: string, options: { signal: AbortSignal; accept?: string }): Promise<HttpResponse>;
+  /** Sends the request and returns its decoded text body; throws JobError (from ../errors.ts) for failures. */
+  getText(url: string, options: RequestOptions): Promise<HttpResponse>;
+  /** Like getText, then parses JSON; a body that is HTML or not JSON is a permanent upstream_bad_response. */
+  getJson<T = unknown>(url: string, options: RequestOptions): Promise<HttpResponse & { json: T }>;
+  /** The upstream asked every client to pause (Stack Exchange's `backoff`, an exhausted quota): no request to it until then. */
+  holdHost(host: string, ms: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The seam for a limiter shared by every worker (lib/http/host-limiter.ts); without one, only this client's turns apply. */
+export interface HostLimiter {
+  /** Resolves when a request to `host` may go, with a function that ends it. */
+  acquire(host: string, limit: RateLimit, signal: AbortSignal): Promise<() => void>;
+  hold(host: string, ms: number): Promise<void>;
 }
 
 export interface HttpClientOptions {
@@ -29,8 +51,8 @@ export interface HttpClientOptions {
   /** A Retry-After longer than this is not slept through: the job is handed back to the queue instead. */
   maxInlineWaitMs?: number;
   log?: Logger;
-  /** Runs before every request, after this client's own per-host turn is granted: the seam for a fleet-wide limiter. */
-  beforeRequest?: (host: string, signal: AbortSignal) => Promise<void>;
+  /** Runs before every request, after this client's own per-host turn is granted. */
+  limiter?: HostLimiter;
 }
 
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
@@ -49,33 +71,50 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     connect: { timeout: options.timeoutMs },
   });
   const turns = new HostTurns();
+  const holds = new Map<string, number>();
 
-  async function send(url: URL, accept: string, signal: AbortSignal): Promise<RawResponse> {
+  async function holdHost(host: string, ms: number): Promise<void> {
+    if (ms <= 0) return;
+    holds.set(host, Math.max(holds.get(host) ?? 0, Date.now() + ms));
+    await options.limiter?.hold(host, ms);
+  }
+
+  async function send(url: URL, request_: RequestOptions & { accept: string }, method: 'GET' | 'POST'): Promise<RawResponse> {
+    const { signal } = request_;
     const release = await turns.acquire(url.host, signal);
+    let releaseFleet: (() => void) | undefined;
     try {
-      await options.beforeRequest?.(url.host, signal);
+      const heldFor = (holds.get(url.host) ?? 0) - Date.now();
+      if (heldFor > 0) await sleep(heldFor, signal);
+      if (options.limiter && request_.rateLimit) releaseFleet = await options.limiter.acquire(url.host, request_.rateLimit, signal);
       const started = Date.now();
       const response = await request(url, {
-        method: 'GET',
+        method,
         dispatcher: agent,
         signal,
-        headers: { 'user-agent': options.userAgent, accept, 'accept-encoding': 'gzip, deflate, br' },
+        headers: { 'user-agent': options.userAgent, accept: request_.accept, 'accept-encoding': 'gzip, deflate, br', ...request_.headers },
+        body: method === 'POST' ? request_.body : undefined,
       });
       const successful = response.statusCode >= 200 && response.statusCode < 300;
       // Other bodies are never read; draining them lets the keep-alive connection be reused.
       if (!successful) await response.body.dump();
       const body = successful ? Buffer.from(await response.body.arrayBuffer()) : Buffer.alloc(0);
       log.debug('http_response', { host: url.host, path: url.pathname, status: response.statusCode, ms: Date.now() - started });
-      return { status: response.statusCode, headers: flattenHeaders(response.headers), body };
+      const headers = flattenHeaders(response.headers);
+      const quotaResetMs = exhaustedQuotaWait(headers);
+      if (quotaResetMs !== null) await holdHost(url.host, quotaResetMs);
+      return { status: response.statusCode, headers, body };
     } finally {
+      releaseFleet?.();
       release();
     }
   }
 
-  async function followRedirects(start: URL, accept: string, signal: AbortSignal): Promise<RawResponse & { url: URL }> {
+  async function followRedirects(start: URL, request_: RequestOptions & { accept: string }): Promise<RawResponse & { url: URL }> {
     let url = start;
+    let method = request_.method ?? 'GET';
     for (let hop = 0; ; hop++) {
-      const response = await send(url, accept, signal);
+      const response = await send(url, request_, method);
       if (!REDIRECT_STATUSES.has(response.status)) return { ...response, url };
       const location = response.headers['location'];
       if (!location) {
@@ -85,16 +124,20 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw permanent('upstream_bad_response', `${where(start)} redirected more than ${MAX_REDIRECTS} times (last to ${where(new URL(location, url))}): check the query or the source's base URL`);
       }
       url = new URL(location, url);
+      // A redirected POST becomes a GET (303, and 301/302 in practice), except for 307/308 which keep it.
+      if (response.status !== 307 && response.status !== 308) method = 'GET';
     }
   }
 
-  async function getText(rawUrl: string, { signal, accept = DEFAULT_ACCEPT }: { signal: AbortSignal; accept?: string }): Promise<HttpResponse> {
+  async function getText(rawUrl: string, requestOptions: RequestOptions): Promise<HttpResponse> {
     const url = new URL(rawUrl);
+    const { signal } = requestOptions;
+    const request_ = { ...requestOptions, accept: requestOptions.accept ?? DEFAULT_ACCEPT };
     for (let attempt = 1; ; attempt++) {
       signal.throwIfAborted();
       let failure: Failure;
       try {
-        const response = await followRedirects(url, accept, signal);
+        const response = await followRedirects(url, request_);
         if (response.status >= 200 && response.status < 300) {
           const body = await decodeBody(response.body, response.headers['content-encoding'], response.url);
           return { status: response.status, url: response.url.href, headers: response.headers, body };
@@ -108,6 +151,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
       if (failure.kind === 'final') throw failure.error;
       const retryAfterMs = failure.kind === 'status' ? failure.retryAfterMs : null;
+      // A Retry-After speaks for the host, not just this request: every worker holds back.
+      if (retryAfterMs !== null) await holdHost(url.host, retryAfterMs).catch(() => {});
       if (retryAfterMs !== null && retryAfterMs > maxInlineWaitMs) {
         throw exhausted(url, failure, attempt, retryAfterMs, 'wait');
       }
@@ -125,10 +170,56 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
+  async function getJson<T>(rawUrl: string, requestOptions: RequestOptions): Promise<HttpResponse & { json: T }> {
+    const response = await getText(rawUrl, { accept: 'application/json', ...requestOptions });
+    const url = new URL(response.url);
+    const type = response.headers['content-type'] ?? '';
+    const start = response.body.trimStart().slice(0, 1);
+    if (/html/i.test(type) || start === '<') {
+      throw permanent('upstream_bad_response', `${where(url)} answered with an HTML page where JSON was expected (a login wall, a block page or a changed API): open it in a browser to see which`);
+    }
+    try {
+      return { ...response, json: JSON.parse(response.body) as T };
+    } catch (error) {
+      throw permanent('upstream_bad_response', `${where(url)} answered with a body that is not JSON (${(error as Error).message}): the API may have changed`, error);
+    }
+  }
+
   return {
     getText,
+    getJson,
+    holdHost,
     close: () => agent.close(),
   };
+}
+
+/** A client whose every request carries `limit` unless it names its own. */
+export function withRateLimit(http: HttpClient, limit: RateLimit): HttpClient {
+  return {
+    getText: (url, options) => http.getText(url, { rateLimit: limit, ...options }),
+    getJson: (url, options) => http.getJson(url, { rateLimit: limit, ...options }),
+    holdHost: (host, ms) => http.holdHost(host, ms),
+    close: () => http.close(),
+  };
+}
+
+/**
+ * When a response says the quota is used up (`x-ratelimit-remaining: 0`), how long until `x-ratelimit-reset`.
+ * Upstreams write the reset three ways: Unix seconds (GitHub), an ISO time (Mastodon), seconds from now (Reddit).
+ */
+export function exhaustedQuotaWait(headers: Record<string, string>, now = Date.now()): number | null {
+  const remaining = headers['x-ratelimit-remaining'];
+  const reset = headers['x-ratelimit-reset']?.trim();
+  if (remaining === undefined || Number(remaining) > 0 || !reset) return null;
+  let until: number;
+  if (/^\d+(?:\.\d+)?$/.test(reset)) {
+    const value = Number(reset);
+    until = value > 1e9 ? value * 1000 : now + value * 1000;
+  } else {
+    until = Date.parse(reset);
+  }
+  if (Number.isNaN(until)) return null;
+  return Math.min(Math.max(0, until - now), 60 * 60_000);
 }
 
 /** Milliseconds to wait from a Retry-After header (delta-seconds or HTTP-date), or null when absent or unreadable. */

@@ -1,7 +1,7 @@
 // The job record as stored in its Redis hash (strings, times in ms) and as the rest of the code sees it.
 
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type JobKind = 'scrape';
+export type JobKind = 'scrape' | 'scrape-all';
 
 export interface JobProgress {
   pages_done: number;
@@ -37,6 +37,12 @@ export interface Job {
   error: JobFailure | null;
   worker: string | null;
   cancelRequested: boolean;
+  /** Ignore the incremental mark and read everything up to `limit`. */
+  fullRescan: boolean;
+  /** The scrape-all job that fanned this one out. */
+  parent: string | null;
+  /** A scrape-all job's children. */
+  children: string[];
 }
 
 export interface NewJob {
@@ -46,6 +52,9 @@ export interface NewJob {
   limit: number;
   priority: number;
   maxAttempts: number;
+  fullRescan?: boolean;
+  parent?: string;
+  children?: string[];
 }
 
 export function toHashFields(id: string, job: NewJob, createdAt: number): string[] {
@@ -60,6 +69,9 @@ export function toHashFields(id: string, job: NewJob, createdAt: number): string
     'attempts', '0',
     'max_attempts', String(job.maxAttempts),
     'created_at', String(createdAt),
+    ...(job.fullRescan ? ['full_rescan', '1'] : []),
+    ...(job.parent ? ['parent', job.parent] : []),
+    ...(job.children ? ['children', JSON.stringify(job.children)] : []),
   ];
 }
 
@@ -84,6 +96,9 @@ export function fromHash(hash: Record<string, string>): Job | null {
     error: optionalJson(hash.error) as JobFailure | null,
     worker: hash.worker ?? null,
     cancelRequested: hash.cancel_requested === '1',
+    fullRescan: hash.full_rescan === '1',
+    parent: hash.parent ?? null,
+    children: (optionalJson(hash.children) as string[] | null) ?? [],
   };
 }
 

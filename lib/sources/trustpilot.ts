@@ -4,8 +4,10 @@
 import * as cheerio from 'cheerio';
 import { JobError, permanent } from '../errors.ts';
 import type { HttpClient } from '../http/client.ts';
+import { splitAtMark } from '../scrape/incremental.ts';
+import { record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { Logger } from '../log.ts';
-import type { ScrapeContext, ScrapedPage, ScrapedPost, Source } from './types.ts';
+import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
 
 const REVIEWS_PER_PAGE = 20;
 const MAX_QUERY_LENGTH = 100;
@@ -36,10 +38,26 @@ export interface ResolvedBusiness {
   resolvedBy: 'domain' | 'search' | 'alias';
 }
 
+const DEFAULT_ALIASES = 'ovh=ovhcloud.com,ovhcloud=ovhcloud.com,bt=bt.com';
+
+export function createSource({ env }: SourceSetup): Source {
+  const aliases = Object.fromEntries(
+    Object.entries(env.pairs('TRUSTPILOT_ALIASES', DEFAULT_ALIASES)).map(([brand, domain]) => [brand, domain.toLowerCase()]),
+  );
+  return createTrustpilotSource({ aliases });
+}
+
 export function createTrustpilotSource(options: { aliases: Record<string, string> }): Source {
   return {
     name: 'trustpilot',
     defaultBaseUrl: 'https://www.trustpilot.com',
+    description: "A business's Trustpilot reviews, newest first, with the company's replies",
+    settings: [
+      { name: 'TRUSTPILOT_ALIASES', description: 'brand=domain pairs used when the business search finds nothing' },
+    ],
+    // Trustpilot publishes no limit for its pages; one request a second per host keeps us an unremarkable visitor.
+    rateLimit: { requests: 1, perMs: 1_000, concurrency: 1 },
+    missingSettings: () => null,
     validateQuery,
     scrape: (ctx) => scrapeReviews(ctx, options.aliases),
   };
@@ -94,11 +112,12 @@ async function* scrapeReviews(ctx: ScrapeContext, aliases: Record<string, string
     } else if (parsed.reviews.length === 0) {
       break;
     }
-    const posts = parsed.reviews.slice(0, ctx.limit - kept);
+    const { fresh, reachedMark } = splitAtMark(parsed.reviews, ctx.since);
+    const posts = fresh.slice(0, ctx.limit - kept);
     kept += posts.length;
     yield { posts, page, pagesPlanned, meta: { domain, business: displayName, resolved_by: resolved.resolvedBy } };
     const lastPage = parsed.pagination !== null && page >= parsed.pagination.totalPages;
-    if (parsed.reviews.length === 0 || kept >= ctx.limit || lastPage) break;
+    if (parsed.reviews.length === 0 || kept >= ctx.limit || lastPage || reachedMark) break;
   }
 }
 
@@ -380,28 +399,9 @@ function formatChanged(pageUrl: string, what: string): JobError {
   );
 }
 
-function record(value: unknown): Record<string, unknown> {
-  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-function text(value: unknown): string | null {
-  return typeof value === 'string' && value.trim() ? value.trim() : null;
-}
-
 /** Spaces before a line break are invisible on the page; dropping them keeps both parsers' text identical. */
 function withoutTrailingSpaces(value: string): string {
   return value.replace(/[ \t]+(?=\n)/g, '');
-}
-
-function toNumber(value: unknown): number | null {
-  const n = typeof value === 'string' && value.trim() ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) ? n : null;
-}
-
-function toDate(value: unknown): Date | null {
-  if (typeof value !== 'string') return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
 }
 
 function lastSegment(value: unknown): string | null {

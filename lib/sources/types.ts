@@ -1,3 +1,6 @@
+// The contract every source file meets. A source is one file, lib/sources/<name>.ts, exporting
+// `createSource(setup)`; the registry finds it by its file name, so nothing else needs to know it exists.
+import type { EnvReader } from '../config.ts';
 import type { HttpClient } from '../http/client.ts';
 import type { Logger } from '../log.ts';
 
@@ -7,6 +10,7 @@ export interface ScrapedPost {
   url: string;
   author: string | null;
   title: string | null;
+  /** Plain text: HTML stripped, entities decoded, paragraphs kept as blank lines. */
   text: string;
   /** The upstream's own score: Trustpilot stars 1-5, a vote count elsewhere. */
   rating: number | null;
@@ -14,7 +18,7 @@ export interface ScrapedPost {
   publishedAt: Date;
   /** The company's public answer, where the upstream has one. */
   reply: { text: string; publishedAt: Date | null } | null;
-  /** Upstream fields worth keeping that have no column (country, verification, likes, ...). */
+  /** Upstream fields worth keeping that have no column (country, tags, comment counts, partial: true, ...). */
   extra: Record<string, unknown>;
 }
 
@@ -23,10 +27,16 @@ export interface ScrapedPage {
   posts: ScrapedPost[];
   /** 1-based number of this page. */
   page: number;
-  /** How many pages the whole scrape expects to read, when the upstream says. */
+  /** How many pages the whole scrape expects to read, when known. */
   pagesPlanned: number | null;
-  /** Free-form facts about what was resolved, e.g. the Trustpilot domain a brand name led to. */
+  /** Facts about what was resolved, e.g. the Trustpilot domain a brand name led to (snake_case keys). */
   meta?: Record<string, unknown>;
+}
+
+/** The newest post earlier runs of the same (source, query) stored: an incremental scrape stops when it reaches it. */
+export interface HighWaterMark {
+  publishedAt: Date;
+  externalId: string;
 }
 
 export interface ScrapeContext {
@@ -34,16 +44,53 @@ export interface ScrapeContext {
   limit: number;
   /** Aborted when the job is cancelled, times out or loses its lease: pass it to every request and sleep. */
   signal: AbortSignal;
+  /** Already bound to this source's rate limit, shared by every worker through Redis. */
   http: HttpClient;
   /** The upstream origin, without a trailing slash: SOURCE_BASE_URL_<NAME> or the source's default. */
   baseUrl: string;
+  /** Null on the first run and when the job asked for a full re-scan. */
+  since: HighWaterMark | null;
   log: Logger;
+}
+
+/** Requests to one upstream host, across the whole fleet of workers. */
+export interface RateLimit {
+  requests: number;
+  perMs: number;
+  /** Requests in flight at once to one host. */
+  concurrency: number;
+}
+
+export interface SourceSetting {
+  name: string;
+  description: string;
+  /** Needed before the source can run at all (else it only changes defaults or limits). */
+  required?: boolean;
+  /** Never shown, only whether it is set. */
+  secret?: boolean;
 }
 
 export interface Source {
   name: string;
   defaultBaseUrl: string;
+  /** One line for GET /sources: what it reads. */
+  description: string;
+  /** The environment variables it reads (documented in README and .env.example). */
+  settings: SourceSetting[];
+  /** Published limit of the upstream, applied per host; may depend on whether credentials are set. */
+  rateLimit: RateLimit;
+  /** What must be set before a job can run, or null when the source is usable now. */
+  missingSettings(): string | null;
   /** Checks a query before a job is accepted; returns a message when it cannot be scraped. */
   validateQuery?(query: string): string | null;
   scrape(ctx: ScrapeContext): AsyncIterable<ScrapedPage>;
+}
+
+export interface SourceSetup {
+  /** Reads the source's own variables; a bad value throws a ConfigError naming it. */
+  env: EnvReader;
+}
+
+export interface SourceModule {
+  createSource(setup: SourceSetup): Source;
 }

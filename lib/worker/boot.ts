@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import { flushJobHistory } from '../queue/history.ts';
 import { JobQueue, queueSettings } from '../queue/queue.ts';
 import { assertRedisReady, createBlockingRedis, createRedis } from '../redis.ts';
-import { createSourceRegistry } from '../sources/registry.ts';
+import { loadSourceRegistry } from '../sources/registry.ts';
 import { runScrapeJob } from './scrape-job.ts';
 import { Worker, newWorkerId } from './worker.ts';
 
@@ -38,7 +38,7 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
   }
 
   const queue = new JobQueue(redis, queueSettings(config));
-  const sources = createSourceRegistry(config);
+  const sources = await loadSourceRegistry(config);
   const workerId = newWorkerId();
   const workerLog = log.child({ worker_id: workerId });
   const worker = new Worker({
