@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Config, EnvReader } from '../config.ts';
-import type { Source, SourceModule } from './types.ts';
+import { type Config, ConfigError, EnvReader } from '../config.ts';
+import type { RateLimit, Source, SourceModule } from './types.ts';
 
 export interface SourceRegistry {
   get(name: string): Source | undefined;
@@ -24,6 +24,18 @@ export function sourceFileNames(): string[] {
     .sort();
 }
 
+/** RATE_LIMIT_<NAME>="requests/seconds[/concurrency]" replaces a source's published limit (a paid tier, a test). */
+function rateLimitOverride(env: EnvReader, name: string): RateLimit | null {
+  const variable = `RATE_LIMIT_${name.toUpperCase().replaceAll('-', '_')}`;
+  const value = env.optional(variable);
+  if (value === null) return null;
+  const match = /^(\d+)\/(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(value);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) <= 0) {
+    throw new ConfigError(`${variable} must look like "requests/seconds" or "requests/seconds/concurrency", e.g. "30/60/2"; got "${value}"`);
+  }
+  return { requests: Number(match[1]), perMs: Number(match[2]) * 1000, concurrency: Number(match[3] ?? 1) };
+}
+
 export async function loadSourceRegistry(config: Pick<Config, 'sourceBaseUrls' | 'env'>): Promise<SourceRegistry> {
   const env = new EnvReader(config.env);
   const sources = new Map<string, Source>();
@@ -32,7 +44,7 @@ export async function loadSourceRegistry(config: Pick<Config, 'sourceBaseUrls' |
     if (typeof module.createSource !== 'function') throw new Error(`lib/sources/${name} does not export createSource()`);
     const source = module.createSource({ env });
     if (source.name !== name) throw new Error(`lib/sources/${name} creates a source named "${source.name}"; the file name is the source name`);
-    sources.set(name, source);
+    sources.set(name, { ...source, rateLimit: rateLimitOverride(env, name) ?? source.rateLimit });
   }
   return {
     get: (name) => sources.get(name),
