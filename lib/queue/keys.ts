@@ -1,4 +1,4 @@
-// Every Redis key the system uses, from one prefix (REDIS_PREFIX, "vibe" by default) so tests can run side by
+// Every Redis key the system uses (the queue's and the upstream limiter's), from one prefix (REDIS_PREFIX, "vibe" by default) so tests can run side by
 // side in one Redis, each under its own prefix.
 
 export type FinalStatus = 'completed' | 'failed' | 'cancelled';
@@ -28,6 +28,8 @@ export interface QueueKeys {
   jobPrefix: string;
   job(id: string): string;
   worker(id: string): string;
+  /** The fleet-wide limiter's keys for one upstream host. */
+  host(host: string): { admissions: string; inFlight: string; holdUntil: string };
 }
 
 export function queueKeys(prefix: string): QueueKeys {
@@ -51,5 +53,10 @@ export function queueKeys(prefix: string): QueueKeys {
     jobPrefix,
     job: (id) => `${jobPrefix}${id}`,
     worker: (id) => `${prefix}:worker:${id}`,
+    host: (host) => ({
+      admissions: `${prefix}:host:${host}:admissions`,
+      inFlight: `${prefix}:host:${host}:inflight`,
+      holdUntil: `${prefix}:host:${host}:hold`,
+    }),
   };
 }

@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import { assertPostgresReady, createSql } from '../db/client.ts';
 import { listMigrations } from '../db/migrate.ts';
 import { createHttpClient } from '../http/client.ts';
+import { createHostLimiter } from '../http/host-limiter.ts';
 import type { Logger } from '../log.ts';
 import { flushJobHistory } from '../queue/history.ts';
 import { JobQueue, queueSettings } from '../queue/queue.ts';
@@ -22,7 +23,8 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
   const blocking = createBlockingRedis(config.redisUrl, log, 'worker-take');
   const subscriber = createBlockingRedis(config.redisUrl, log, 'worker-cancel');
   const sql = createSql(config.databaseUrl, log, { max: Math.max(2, config.workerConcurrency + 1) });
-  const http = createHttpClient({ userAgent: config.httpUserAgent, timeoutMs: config.httpTimeoutMs, log });
+  const limiter = createHostLimiter(redis, config.redisPrefix, { requestTimeoutMs: config.httpTimeoutMs });
+  const http = createHttpClient({ userAgent: config.httpUserAgent, timeoutMs: config.httpTimeoutMs, log, limiter });
   const close = async () => {
     redis.disconnect();
     blocking.disconnect();

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { transient } from '../errors.ts';
+import { queueKeys } from '../queue/keys.ts';
+import { sleep } from '../sleep.ts';
+import type { RateLimit } from '../sources/types.ts';
+import type { HostLimiter } from './client.ts';
+
+const ACQUIRE = readFileSync(new URL('./lua/host-acquire-3.lua', import.meta.url), 'utf8');
+const HOLD = readFileSync(new URL('./lua/host-hold-1.lua', import.meta.url), 'utf8');
+
+type LimiterCommands = {
+  vibeHostAcquire(admissions: string, inFlight: string, hold: string, token: string, requests: number, perMs: number, concurrency: number, inFlightTtlMs: number): Promise<number>;
+  vibeHostHold(hold: string, ms: number): Promise<number>;
+};
+
+/**
+ * Per-host politeness shared by every worker through Redis: at most `requests` per `perMs` and `concurrency`
+ * in flight per upstream host, whatever the number of workers. A wait longer than `maxWaitMs` is not slept
+ * through: the attempt fails as rate-limited with that delay, so the job frees its slot and retries later.
+ */
+export function createHostLimiter(redis: Redis, prefix: string, options: { requestTimeoutMs: number; maxWaitMs?: number }): HostLimiter {
+  const keys = queueKeys(prefix);
+  const commands = redis as unknown as Redis & LimiterCommands;
+  if (!('vibeHostAcquire' in redis)) {
+    redis.defineCommand('vibeHostAcquire', { lua: ACQUIRE, numberOfKeys: 3 });
+    redis.defineCommand('vibeHostHold', { lua: HOLD, numberOfKeys: 1 });
+  }
+  const maxWaitMs = options.maxWaitMs ?? 30_000;
+  // An admitted request that never reports back (its worker died) frees its slot after this long.
+  const inFlightTtlMs = options.requestTimeoutMs * 3;
+
+  return {
+    async acquire(host: string, limit: RateLimit, signal: AbortSignal) {
+      const hostKeys = keys.host(host);
+      const token = randomUUID();
+      const startedAt = Date.now();
+      for (;;) {
+        signal.throwIfAborted();
+        const wait = await commands.vibeHostAcquire(hostKeys.admissions, hostKeys.inFlight, hostKeys.holdUntil, token, limit.requests, limit.perMs, limit.concurrency, inFlightTtlMs);
+        if (wait === 0) {
+          return () => void redis.zrem(hostKeys.inFlight, token).catch(() => {});
+        }
+        // -1: the concurrency cap is full; a slot frees when a request ends, so poll briefly.
+        const pause = wait < 0 ? 20 + Math.random() * 30 : wait + Math.random() * 20;
+        if (Date.now() - startedAt + pause > maxWaitMs) {
+          throw transient('upstream_rate_limited', `the fleet-wide limit for ${host} (${limit.requests} requests per ${limit.perMs / 1000} s) is used up; the job will continue later`, Math.ceil(pause));
+        }
+        await sleep(pause, signal);
+      }
+    },
+    async hold(host: string, ms: number) {
+      await commands.vibeHostHold(keys.host(host).holdUntil, Math.ceil(ms));
+    },
+  };
+}

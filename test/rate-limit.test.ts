@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../lib/config.ts';
+import { createHostLimiter } from '../lib/http/host-limiter.ts';
+import { silentLogger } from '../lib/log.ts';
+import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
+import { type WorkerProcess, startWorkerProcess } from '../lib/worker/boot.ts';
+import { type FakeUpstream, startFakeUpstream } from './helpers/fake-upstream.ts';
+import { type TestServices, startServices } from './helpers/services.ts';
+import { serveBt } from './helpers/trustpilot-upstream.ts';
+import { isFinished, waitForJob } from './helpers/worker.ts';
+
+describe('the per-host rate limit, shared by every worker through Redis', () => {
+  let services: TestServices;
+  let upstream: FakeUpstream;
+  const workers: WorkerProcess[] = [];
+
+  before(async () => {
+    upstream = await startFakeUpstream();
+    serveBt(upstream, { delayMs: 40 });
+    // 4 requests a second, one at a time, for the whole fleet.
+    services = await startServices('rate_limit', { RATE_LIMIT_TRUSTPILOT: '4/1/1', SOURCE_BASE_URL_TRUSTPILOT: upstream.baseUrl });
+    const config = loadConfig(services.env);
+    for (let i = 0; i < 3; i++) workers.push(await startWorkerProcess(config, silentLogger));
+  });
+  after(async () => {
+    await Promise.all(workers.map((worker) => worker.stop(1_000)));
+    await upstream.close();
+    await services.close();
+  });
+
+  test('three workers running six jobs together never exceed the limit at the upstream', async () => {
+    const queue = new JobQueue(services.redis, queueSettings(services.config));
+    const jobs = await Promise.all(
+      Array.from({ length: 6 }, () => queue.enqueue({ kind: 'scrape', source: 'trustpilot', query: 'bt.com', limit: 60, priority: 0, fullRescan: true })),
+    );
+    for (const job of jobs) assert.equal((await waitForJob(queue, job.id, isFinished, 60_000)).status, 'completed');
+
+    const arrivals = upstream.requests.map((r) => r.time).sort((a, b) => a - b);
+    assert.equal(arrivals.length, 18);
+    // Admission times come from Redis' clock and arrivals from ours; 50 ms covers the hop between them.
+    for (const [i, at] of arrivals.entries()) {
+      const inWindow = arrivals.slice(i).filter((t) => t < at + 950).length;
+      assert.ok(inWindow <= 4, `${inWindow} requests within a second starting at request ${i}`);
+    }
+    const spans = upstream.requests.map((r) => [r.time, r.endTime ?? Infinity] as const);
+    const overlapping = spans.some(([start, end], i) => spans.some(([otherStart], j) => i !== j && otherStart > start && otherStart < end - 5));
+    assert.ok(!overlapping, 'two requests were in flight at once');
+  });
+
+  test('a hold on a host (Retry-After, a quota, a backoff field) pauses every worker until it passes', async () => {
+    const limiter = createHostLimiter(services.redis, services.config.redisPrefix, { requestTimeoutMs: 1_000, maxWaitMs: 100 });
+    const limit = { requests: 100, perMs: 1_000, concurrency: 5 };
+    await limiter.hold('held.example', 60_000);
+    const other = createHostLimiter(services.redis, services.config.redisPrefix, { requestTimeoutMs: 1_000, maxWaitMs: 100 });
+    await assert.rejects(other.acquire('held.example', limit, new AbortController().signal), (error: Error & { code?: string; retryAfterMs?: number }) => {
+      assert.equal(error.code, 'upstream_rate_limited');
+      assert.ok((error.retryAfterMs ?? 0) > 50_000);
+      return true;
+    });
+    const release = await other.acquire('free.example', limit, new AbortController().signal);
+    release();
+  });
+});
