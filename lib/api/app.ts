@@ -7,6 +7,7 @@ import { errorBody, renderError } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { jobsRoutes } from './jobs.ts';
 import { postsRoutes } from './posts.ts';
+import { sourcesRoutes } from './sources.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -32,6 +33,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.route('/', healthRoutes(deps));
   app.route('/jobs', jobsRoutes(deps));
   app.route('/posts', postsRoutes(deps));
+  app.route('/sources', sourcesRoutes(deps));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => renderError(error, c, deps.log));
   return app;

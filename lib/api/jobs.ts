@@ -3,10 +3,11 @@ import { getJobHistory } from '../db/jobs.ts';
 import { ApiError } from '../errors.ts';
 import { type Job, type JobStatus, isFinal } from '../queue/job.ts';
 import { sleep } from '../sleep.ts';
+import { loadChildren, summarise } from '../queue/family.ts';
 import type { ApiDeps } from './deps.ts';
 import { checkHealth } from './health.ts';
 import { presentJob } from './present.ts';
-import { integerParam, parseScrapeRequest } from './validate.ts';
+import { integerParam, parseScrapeAllRequest, parseScrapeRequest } from './validate.ts';
 
 const STATUSES: JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -24,11 +25,44 @@ export function jobsRoutes(deps: ApiDeps) {
     return job;
   };
 
+  /** A scrape-all parent with its children's state folded in: live from Redis, else from PostgreSQL. */
+  const presentWithFamily = async (parent: Job, known?: Job[]) => {
+    const children = known ?? (await loadChildren(queue, parent, (id) => getJobHistory(sql, id)));
+    const summary = summarise(parent, children);
+    return {
+      ...presentJob(parent),
+      status: isFinal(parent.status) ? parent.status : summary.status,
+      progress: { found: summary.found, inserted: summary.inserted, children: summary.counts },
+      result: isFinal(summary.status) ? { found: summary.found, inserted: summary.inserted, children: summary.counts } : null,
+      error: isFinal(summary.status) ? summary.error : null,
+      children: children.map((child) => ({
+        id: child.id,
+        source: child.source,
+        query: child.query,
+        status: child.status,
+        attempts: child.attempts,
+        found: Number((child.result ?? child.progress)?.found ?? 0),
+        inserted: Number((child.result ?? child.progress)?.inserted ?? 0),
+        error: child.error ? { code: child.error.code, message: child.error.message } : null,
+      })),
+    };
+  };
+
   return new Hono()
     .post('/scrape', async (c) => {
       const request = parseScrapeRequest(await readJson(c.req.raw), sources);
       const job = await queue.enqueue({ kind: 'scrape', ...request });
       return c.json({ job_id: job.id, ...presentJob(job) }, 202, { location: `/jobs/${job.id}` });
+    })
+    .post('/scrape-all', async (c) => {
+      const request = parseScrapeAllRequest(await readJson(c.req.raw), sources);
+      const { parent, children } = await queue.enqueueFamily(
+        { source: '', query: '', limit: request.limit, priority: request.priority, fullRescan: request.fullRescan },
+        request.sources.flatMap((source) =>
+          request.queries.map((query) => ({ source, query, limit: request.limit, priority: request.priority, fullRescan: request.fullRescan })),
+        ),
+      );
+      return c.json({ job_id: parent.id, ...(await presentWithFamily(parent, children)) }, 202, { location: `/jobs/${parent.id}` });
     })
     .get('/status', async (c) => {
       const [counts, workers, health] = await Promise.all([
@@ -52,9 +86,17 @@ export function jobsRoutes(deps: ApiDeps) {
       const jobs = await queue.list({ status: status as JobStatus | undefined, limit });
       return c.json({ jobs: jobs.map(presentJob) });
     })
-    .get('/:id', async (c) => c.json(presentJob(await findJob(c.req.param('id')))))
+    .get('/:id', async (c) => {
+      const job = await findJob(c.req.param('id'));
+      return c.json(job.kind === 'scrape-all' ? await presentWithFamily(job) : presentJob(job));
+    })
     .delete('/:id', async (c) => {
       const job = await findJob(c.req.param('id'));
+      if (job.kind === 'scrape-all') {
+        if (isFinal(job.status)) throw new ApiError(409, 'job_finished', `job ${job.id} has already finished (${job.status}); nothing to cancel`);
+        await Promise.all(job.children.map((id) => queue.cancel(id)));
+        return c.json(await presentWithFamily((await queue.get(job.id)) ?? job));
+      }
       const outcome = await queue.cancel(job.id);
       if (outcome === 'cancelled') return c.json(presentJob((await queue.get(job.id)) ?? job));
       if (outcome !== 'cancelling') {

@@ -35,6 +35,62 @@ export function parseScrapeRequest(body: unknown, sources: SourceRegistry): Scra
   };
 }
 
+export interface ScrapeAllRequest {
+  queries: string[];
+  sources: string[];
+  limit: number;
+  priority: number;
+  fullRescan: boolean;
+}
+
+const SCRAPE_ALL_FIELDS = new Set(['queries', 'sources', 'limit', 'priority', 'full_rescan']);
+const MAX_FAN_OUT = 200;
+
+/** Without `sources`, every source usable now; a named source that is not usable is refused, saying why. */
+export function parseScrapeAllRequest(body: unknown, sources: SourceRegistry): ScrapeAllRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ApiError(400, 'invalid_body', 'the body must be a JSON object like {"queries":["ovhcloud.com"],"sources":["trustpilot"]}');
+  }
+  const fields = body as Record<string, unknown>;
+  const unknown = Object.keys(fields).filter((key) => !SCRAPE_ALL_FIELDS.has(key));
+  if (unknown.length > 0) {
+    throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')}; expected queries, sources, limit, priority, full_rescan`);
+  }
+  if (!Array.isArray(fields.queries) || fields.queries.length === 0) {
+    throw new ApiError(400, 'invalid_queries', '`queries` must be a non-empty array of strings');
+  }
+  const queries = [...new Set(fields.queries.map((query) => requireQuery(query)))];
+  let names: string[];
+  if (fields.sources === undefined) {
+    names = sources.all().filter((source) => source.missingSettings() === null).map((source) => source.name);
+  } else {
+    if (!Array.isArray(fields.sources) || fields.sources.length === 0) {
+      throw new ApiError(400, 'invalid_sources', '`sources` must be a non-empty array of source names, or left out for every usable source');
+    }
+    names = [...new Set(fields.sources.map((name) => requireSource(name, sources, 'sources[]')))];
+    for (const name of names) {
+      const missing = sources.get(name)!.missingSettings();
+      if (missing) throw new ApiError(400, 'source_unusable', `source ${name} cannot run yet: ${missing}`);
+    }
+  }
+  if (queries.length * names.length > MAX_FAN_OUT) {
+    throw new ApiError(400, 'too_many_jobs', `${queries.length} queries × ${names.length} sources is ${queries.length * names.length} jobs; at most ${MAX_FAN_OUT} per request`);
+  }
+  for (const name of names) {
+    for (const query of queries) {
+      const problem = sources.get(name)!.validateQuery?.(query);
+      if (problem) throw new ApiError(400, 'invalid_query', `${name}: ${problem}`);
+    }
+  }
+  return {
+    queries,
+    sources: names,
+    limit: integerField('limit', fields.limit, 50, 1, 200),
+    priority: integerField('priority', fields.priority, 0, 0, 10),
+    fullRescan: booleanField('full_rescan', fields.full_rescan, false),
+  };
+}
+
 export function booleanField(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new ApiError(400, `invalid_${name}`, `\`${name}\` must be true or false`);

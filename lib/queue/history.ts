@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/client.ts';
 import { saveJobHistory } from '../db/jobs.ts';
+import { settleParents } from './family.ts';
 import { fromHash, isFinal, type Job } from './job.ts';
 import type { JobQueue } from './queue.ts';
 
@@ -29,6 +30,8 @@ export async function flushJobHistory(queue: JobQueue, sql: Sql): Promise<number
       .filter((job): job is Job => job !== null && isFinal(job.status));
     await saveJobHistory(sql, jobs);
     await queue.scripts.run('history-ack', [keys.historyLock, keys.history], [token, ids.length]);
+    // Children finishing is what finishes a scrape-all parent; this is the one place that sees them all.
+    await settleParents(queue, jobs.flatMap((job) => (job.parent ? [job.parent] : [])));
     return ids.length;
   } catch (error) {
     // Acknowledging nothing releases our lock (and only ours) so the next flush can try again.

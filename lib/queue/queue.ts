@@ -13,6 +13,8 @@ export interface QueueSettings {
   retryBaseMs: number;
 }
 
+export type JobSpec = Omit<NewJob, 'maxAttempts'> & { maxAttempts?: number; id?: string };
+
 export type CancelOutcome = 'missing' | 'cancelled' | 'cancelling' | `finished:${FinalStatus}`;
 
 export interface QueueCounts {
@@ -59,13 +61,35 @@ export class JobQueue {
     this.scripts = defineScripts(redis);
   }
 
-  async enqueue(spec: Omit<NewJob, 'maxAttempts'> & { maxAttempts?: number }): Promise<Job> {
-    const id = randomUUID();
+  async enqueue(spec: JobSpec): Promise<Job> {
+    const [job] = await this.enqueueMany([spec]);
+    return job!;
+  }
+
+  /** Creates every job in one atomic step, in the order given (equal priorities run in that order). */
+  async enqueueMany(specs: JobSpec[]): Promise<Job[]> {
     const now = Date.now();
-    const job: NewJob = { ...spec, maxAttempts: spec.maxAttempts ?? this.settings.maxAttempts };
-    const fields = toHashFields(id, job, now);
-    await this.scripts.run('enqueue', [this.keys.pending, this.keys.recent, this.keys.job(id)], [id, this.keys.jobPrefix, now, job.priority, ...fields]);
-    return fromHash(Object.fromEntries(pairs(fields)))!;
+    const args: (string | number)[] = [this.keys.jobPrefix, now];
+    const jobs = specs.map((spec) => {
+      const id = spec.id ?? randomUUID();
+      const fields = toHashFields(id, { ...spec, maxAttempts: spec.maxAttempts ?? this.settings.maxAttempts }, now);
+      args.push(id, spec.priority, spec.kind === 'scrape' ? 1 : 0, fields.length, ...fields);
+      return fromHash(Object.fromEntries(pairs(fields)))!;
+    });
+    const created = await this.scripts.run('enqueue', [this.keys.pending, this.keys.recent], args);
+    if (created !== jobs.length) throw new Error('a job id was already taken; nothing was enqueued');
+    return jobs;
+  }
+
+  /** A scrape-all parent and one child scrape per (source, query), created together. */
+  async enqueueFamily(parent: Omit<JobSpec, 'kind' | 'children'>, children: Omit<JobSpec, 'kind' | 'parent'>[]): Promise<{ parent: Job; children: Job[] }> {
+    const parentId = randomUUID();
+    const childSpecs = children.map((child) => ({ ...child, kind: 'scrape' as const, id: randomUUID(), parent: parentId }));
+    const [created, ...createdChildren] = await this.enqueueMany([
+      { ...parent, kind: 'scrape-all', id: parentId, children: childSpecs.map((child) => child.id) },
+      ...childSpecs,
+    ]);
+    return { parent: created!, children: createdChildren };
   }
 
   async get(id: string): Promise<Job | null> {

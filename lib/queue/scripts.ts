@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 // include-insert-pending.lua are prepended so every script sees the same insert_pending and finalize.
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const SCRIPT_FILES = {
-  enqueue: 'enqueue-3',
+  enqueue: 'enqueue-2',
   claim: 'claim-3',
   renew: 'renew-2',
   finish: 'finish-7',
