@@ -15,6 +15,7 @@ export interface ApiProcess {
 }
 
 export async function startApiProcess(config: Config, log: Logger): Promise<ApiProcess> {
+  const sources = await loadSourceRegistry(config);
   const redis = createRedis(config.redisUrl, log, 'api');
   const sql = createSql(config.databaseUrl, log);
   try {
@@ -26,7 +27,7 @@ export async function startApiProcess(config: Config, log: Logger): Promise<ApiP
     throw error;
   }
   const queue = new JobQueue(redis, queueSettings(config));
-  const app = createApp({ config, redis, sql, queue, sources: await loadSourceRegistry(config), log });
+  const app = createApp({ config, redis, sql, queue, sources, log });
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => resolve({ server, port: info.port }));
     server.once('error', reject);

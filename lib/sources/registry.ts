@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Config, ConfigError, EnvReader } from '../config.ts';
+import { StartupError } from '../startup-error.ts';
 import type { RateLimit, Source, SourceModule } from './types.ts';
 
 export interface SourceRegistry {
@@ -40,10 +41,13 @@ export async function loadSourceRegistry(config: Pick<Config, 'sourceBaseUrls' |
   const env = new EnvReader(config.env);
   const sources = new Map<string, Source>();
   for (const name of sourceFileNames()) {
-    const module = (await import(new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, SOURCES_DIR).href)) as Partial<SourceModule>;
-    if (typeof module.createSource !== 'function') throw new Error(`lib/sources/${name} does not export createSource()`);
+    const file = `lib/sources/${name}${extname(fileURLToPath(import.meta.url))}`;
+    const module = (await import(new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, SOURCES_DIR).href).catch((error: Error) => {
+      throw new StartupError(`${file} failed to load: ${error.message}`);
+    })) as Partial<SourceModule>;
+    if (typeof module.createSource !== 'function') throw new StartupError(`${file} does not export createSource()`);
     const source = module.createSource({ env });
-    if (source.name !== name) throw new Error(`lib/sources/${name} creates a source named "${source.name}"; the file name is the source name`);
+    if (source.name !== name) throw new StartupError(`${file} creates a source named "${source.name}"; the file name is the source name`);
     sources.set(name, { ...source, rateLimit: rateLimitOverride(env, name) ?? source.rateLimit });
   }
   return {

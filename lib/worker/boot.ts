@@ -19,6 +19,7 @@ export interface WorkerProcess {
 
 /** Builds the clients a worker needs, checks that Redis and PostgreSQL are usable, and starts it. */
 export async function startWorkerProcess(config: Config, log: Logger): Promise<WorkerProcess> {
+  const sources = await loadSourceRegistry(config);
   const redis = createRedis(config.redisUrl, log, 'worker');
   const blocking = createBlockingRedis(config.redisUrl, log, 'worker-take');
   const subscriber = createBlockingRedis(config.redisUrl, log, 'worker-cancel');
@@ -40,7 +41,6 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
   }
 
   const queue = new JobQueue(redis, queueSettings(config));
-  const sources = await loadSourceRegistry(config);
   const workerId = newWorkerId();
   const workerLog = log.child({ worker_id: workerId });
   const worker = new Worker({
