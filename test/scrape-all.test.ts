@@ -87,7 +87,7 @@ describe('POST /jobs/scrape-all fans out one child job per (source, query)', () 
 
   test('DELETE on the parent cancels every child still waiting or running', async () => {
     const { body } = await post({ queries: ['slow-one.example', 'slow-two.example', 'slow-three.example'], sources: ['trustpilot'] });
-    await until(body.job_id!, (job) => job.progress.children.running > 0);
+    await until(body.job_id!, (job) => (job.progress.children.running ?? 0) > 0);
     const response = await app.request(`/jobs/${body.job_id}`, { method: 'DELETE' });
     assert.equal(response.status, 200);
     const done = await until(body.job_id!, (job) => job.status === 'cancelled');
