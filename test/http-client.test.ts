@@ -90,6 +90,29 @@ describe('retries', () => {
     assert.ok(waited >= 950, `expected the retry about 1 s after the 429, it came after ${waited} ms`);
   });
 
+  test('treats a 403 that reports an exhausted quota as a wait, not a block, and holds the host until the reset', async (t) => {
+    const reset = String(Math.ceil(Date.now() / 1000) + 1);
+    upstream.on('GET', '/quota', inTurn({ status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } }, { body: 'after the reset' }));
+    const response = await client(t).getText(`${upstream.baseUrl}/quota`, { signal: noSignal() });
+    assert.equal(response.body, 'after the reset');
+    const [first, second] = upstream.requests;
+    assert.ok(second!.time >= Number(reset) * 1000 - 50, 'the retry waited for x-ratelimit-reset');
+    assert.ok(second!.time - first!.time > 0);
+  });
+
+  test('reads JSON, and refuses an HTML page where JSON was expected as a permanent bad response', async (t) => {
+    upstream.on('GET', '/api', () => ({ body: '{"ok":true}', headers: { 'content-type': 'application/json' } }));
+    upstream.on('GET', '/walled', () => ({ body: '<!doctype html><title>Sign in</title>', headers: { 'content-type': 'text/html' } }));
+    const http = client(t);
+    assert.deepEqual((await http.getJson(`${upstream.baseUrl}/api`, { signal: noSignal() })).json, { ok: true });
+    await assert.rejects(http.getJson(`${upstream.baseUrl}/walled`, { signal: noSignal() }), (error: JobError) => {
+      assert.equal(error.code, 'upstream_bad_response');
+      assert.equal(error.permanent, true);
+      assert.match(error.message, /HTML page where JSON was expected/);
+      return true;
+    });
+  });
+
   test('retries a 503 and returns the page once the upstream recovers', async (t) => {
     upstream.on('GET', '/flaky', inTurn({ status: 503 }, { status: 502 }, { body: 'recovered' }));
     const response = await client(t).getText(`${upstream.baseUrl}/flaky`, { signal: noSignal() });

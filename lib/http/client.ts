@@ -250,7 +250,11 @@ function classifyStatus(url: URL, status: number, headers: Record<string, string
   if (headers['cf-mitigated'] === 'challenge') {
     return final(permanent('upstream_blocked', `${url.host} answered with a Cloudflare bot challenge (HTTP ${status}) instead of the page: this worker is being treated as a bot; lower the scrape rate or run the worker elsewhere`));
   }
-  if (RETRYABLE_STATUSES.has(status)) return { kind: 'status', status, retryAfterMs: parseRetryAfter(headers['retry-after']) };
+  if (RETRYABLE_STATUSES.has(status)) return { kind: 'status', status, retryAfterMs: parseRetryAfter(headers['retry-after']) ?? exhaustedQuotaWait(headers) };
+  // GitHub answers an exhausted quota (and its secondary limits) with 403, not 429: a wait, not a block.
+  if (status === 403 && (headers['retry-after'] !== undefined || headers['x-ratelimit-remaining'] === '0')) {
+    return { kind: 'status', status: 429, retryAfterMs: parseRetryAfter(headers['retry-after']) ?? exhaustedQuotaWait(headers) };
+  }
   if (status === 401) {
     return final(permanent('upstream_login_required', `${where(url)} asked for a login (HTTP 401): the page is not public; scrape a public page instead`));
   }
