@@ -33,6 +33,8 @@ export class JobError extends Error {
   readonly permanent: boolean;
   /** The upstream asked us to wait this long (Retry-After); the retry is not scheduled sooner. */
   readonly retryAfterMs: number | null;
+  /** The upstream's error answer, for sources whose APIs explain themselves in the body (first 4 KB). */
+  upstream: { status: number; body: string } | null = null;
 
   constructor(code: JobErrorCode, message: string, options: { permanent: boolean; retryAfterMs?: number | null; cause?: unknown }) {
     super(message, { cause: options.cause });

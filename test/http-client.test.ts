@@ -100,6 +100,25 @@ describe('retries', () => {
     assert.ok(second!.time - first!.time > 0);
   });
 
+  test("keeps the first 4 KB of an error answer on the error, for APIs that explain themselves in the body", async (t) => {
+    upstream.on('GET', '/explained', () => ({ status: 400, body: JSON.stringify({ error_id: 502, error_name: 'throttle_violation', pad: 'x'.repeat(10_000) }) }));
+    const error = await jobError(client(t).getText(`${upstream.baseUrl}/explained`, { signal: noSignal() }));
+    assert.equal(error.upstream?.status, 400);
+    assert.match(error.upstream?.body ?? '', /^\{"error_id":502,"error_name":"throttle_violation"/);
+    assert.equal(error.upstream?.body.length, 4_096);
+  });
+
+  test('hands a host pause longer than maxInlineWaitMs back to the queue instead of sleeping through it', async (t) => {
+    upstream.on('GET', '/paused', () => ({ body: 'never' }));
+    const http = client(t, { maxInlineWaitMs: 1_000 });
+    await http.holdHost(new URL(upstream.baseUrl).host, 60_000);
+    const error = await jobError(http.getText(`${upstream.baseUrl}/paused`, { signal: noSignal() }));
+    assert.equal(error.code, 'upstream_rate_limited');
+    assert.equal(error.permanent, false);
+    assert.ok((error.retryAfterMs ?? 0) > 50_000);
+    assert.equal(upstream.requests.length, 0);
+  });
+
   test('reads JSON, and refuses an HTML page where JSON was expected as a permanent bad response', async (t) => {
     upstream.on('GET', '/api', () => ({ body: '{"ok":true}', headers: { 'content-type': 'application/json' } }));
     upstream.on('GET', '/walled', () => ({ body: '<!doctype html><title>Sign in</title>', headers: { 'content-type': 'text/html' } }));

@@ -58,6 +58,7 @@ export interface HttpClientOptions {
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 3;
+const ERROR_BODY_BYTES = 4_096;
 const DEFAULT_ACCEPT = 'text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8';
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
@@ -85,6 +86,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let releaseFleet: (() => void) | undefined;
     try {
       const heldFor = (holds.get(url.host) ?? 0) - Date.now();
+      if (heldFor > maxInlineWaitMs) {
+        throw transient('upstream_rate_limited', `${url.host} asked for a pause of ${Math.ceil(heldFor / 1000)} s: the job will continue after it`, heldFor);
+      }
       if (heldFor > 0) await sleep(heldFor, signal);
       if (options.limiter && request_.rateLimit) releaseFleet = await options.limiter.acquire(url.host, request_.rateLimit, signal);
       const started = Date.now();
@@ -97,8 +101,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       });
       const successful = response.statusCode >= 200 && response.statusCode < 300;
       // Other bodies are never read; draining them lets the keep-alive connection be reused.
-      if (!successful) await response.body.dump();
-      const body = successful ? Buffer.from(await response.body.arrayBuffer()) : Buffer.alloc(0);
+      // Error bodies are kept short: enough for an API's own explanation, never a whole error page.
+      const body = successful ? Buffer.from(await response.body.arrayBuffer()) : await readCapped(response.body, ERROR_BODY_BYTES);
       log.debug('http_response', { host: url.host, path: url.pathname, status: response.statusCode, ms: Date.now() - started });
       const headers = flattenHeaders(response.headers);
       const quotaResetMs = exhaustedQuotaWait(headers);
@@ -143,6 +147,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           return { status: response.status, url: response.url.href, headers: response.headers, body };
         }
         failure = classifyStatus(response.url, response.status, response.headers);
+        if (failure.kind === 'final') failure.error.upstream = { status: response.status, body: await decodeBody(response.body, response.headers['content-encoding'], response.url).catch(() => '') };
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (error instanceof JobError) throw error;
@@ -293,6 +298,20 @@ function describeNetworkError(error: unknown): string {
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out';
   if (typeof code === 'string') return code;
   return error instanceof Error ? error.message : String(error);
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, limit);
 }
 
 function fullJitter(baseMs: number, attempt: number): number {
