@@ -1,6 +1,9 @@
-// The HTTP API. It only enqueues and reads: scraping never runs in this process.
-import { loadConfig } from './lib/config.ts';
+// The HTTP API. It only enqueues and reads: scraping never runs in this process. With WORKERS > 1 this
+// process is a node:cluster primary that runs that many API processes on one port.
+import cluster from 'node:cluster';
 import { startApiProcess } from './lib/api/boot.ts';
+import { reportApiReady, runApiPrimary } from './lib/api/cluster.ts';
+import { loadConfig } from './lib/config.ts';
 import { createLogger } from './lib/log.ts';
 import { exitOnStartupError } from './lib/startup-error.ts';
 
@@ -12,13 +15,18 @@ const config = (() => {
   }
 })();
 const log = createLogger(config.logLevel, { process: 'api', pid: process.pid });
-const api = await startApiProcess(config, log).catch(exitOnStartupError);
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    log.info('api_stopping', { signal });
-    // In-flight requests get a few seconds; the timer is a backstop for keep-alive connections that linger.
-    setTimeout(() => process.exit(0), 5_000).unref();
-    api.stop().then(() => process.exit(0), () => process.exit(1));
-  });
+if (config.apiWorkers > 1 && cluster.isPrimary) {
+  runApiPrimary(config.apiWorkers, log);
+} else {
+  const api = await startApiProcess(config, log).catch(exitOnStartupError);
+  reportApiReady();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.info('api_stopping', { signal });
+      // In-flight requests get a few seconds; the timer is a backstop for keep-alive connections that linger.
+      setTimeout(() => process.exit(0), 5_000).unref();
+      api.stop().then(() => process.exit(0), () => process.exit(1));
+    });
+  }
 }

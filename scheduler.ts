@@ -1,25 +1,33 @@
-// The scheduler: enqueues periodic work at its cron times and does nothing else.
+// The scheduler: enqueues periodic work (automatic scrapes, backups) at its cron times and does nothing else.
+// Run one or several; each tick still fires once.
 import { loadConfig } from './lib/config.ts';
+import { assertPostgresReady, createSql } from './lib/db/client.ts';
 import { createLogger } from './lib/log.ts';
 import { JobQueue, queueSettings } from './lib/queue/queue.ts';
 import { assertRedisReady, createRedis } from './lib/redis.ts';
-import { startAutoScrape } from './lib/scheduler/auto-scrape.ts';
+import { scheduleDefinitions, tickHandlers } from './lib/scheduler/schedules.ts';
+import { startScheduler } from './lib/scheduler/scheduler.ts';
 import { loadSourceRegistry } from './lib/sources/registry.ts';
 import { exitOnStartupError } from './lib/startup-error.ts';
 
 try {
   const config = loadConfig();
   const log = createLogger(config.logLevel, { process: 'scheduler' });
+  const sources = await loadSourceRegistry(config);
   const redis = createRedis(config.redisUrl, log, 'scheduler');
+  const sql = createSql(config.databaseUrl, log, { max: 2 });
   await assertRedisReady(redis, config);
+  await assertPostgresReady(sql, config.databaseUrl);
   const queue = new JobQueue(redis, queueSettings(config));
-  const cron = startAutoScrape({ config, redis, queue, sources: await loadSourceRegistry(config), log });
+  const crons = startScheduler(scheduleDefinitions(config), tickHandlers({ config, sql, queue, sources }), { redis, prefix: config.redisPrefix, log });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      cron.stop();
+      for (const cron of crons) cron.stop();
       redis.disconnect();
-      log.info('scheduler_stopped', { signal });
-      process.exit(0);
+      void sql.end({ timeout: 2 }).finally(() => {
+        log.info('scheduler_stopped', { signal });
+        process.exit(0);
+      });
     });
   }
 } catch (error) {

@@ -29,8 +29,17 @@ export interface Config {
   sourceBaseUrls: Record<string, string>;
   /** The environment as read at start-up; sources read their own variables from it through an EnvReader. */
   env: Readonly<Env>;
+  /** API processes behind one port (node:cluster). */
+  apiWorkers: number;
   autoScrapeCron: string;
-  autoScrapeQueries: { source: string; query: string }[];
+  /** Sources the automatic scrape uses; empty means every source usable now. */
+  autoScrapeSources: string[];
+  backupDir: string;
+  backupHourlyCron: string;
+  backupDailyCron: string;
+  backupKeepHourly: number;
+  backupKeepDaily: number;
+  backupTimeoutMs: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -60,8 +69,15 @@ export function loadConfig(env: Env = process.env): Config {
     httpTimeoutMs: read.integer('HTTP_TIMEOUT_MS', 20_000, 100, 300_000),
     sourceBaseUrls: read.sourceBaseUrls(),
     env: Object.freeze({ ...env }),
+    apiWorkers: read.integer('WORKERS', 1, 1, 64),
     autoScrapeCron: read.string('AUTO_SCRAPE_CRON', '0 */3 * * *'),
-    autoScrapeQueries: read.sourceQueries('AUTO_SCRAPE_QUERIES'),
+    autoScrapeSources: read.list('AUTO_SCRAPE_SOURCES', []),
+    backupDir: read.string('BACKUP_DIR', './backups'),
+    backupHourlyCron: read.string('BACKUP_HOURLY_CRON', '0 * * * *'),
+    backupDailyCron: read.string('BACKUP_DAILY_CRON', '0 2 * * *'),
+    backupKeepHourly: read.integer('BACKUP_KEEP_HOURLY', 24, 1, 10_000),
+    backupKeepDaily: read.integer('BACKUP_KEEP_DAILY', 30, 1, 10_000),
+    backupTimeoutMs: read.integer('BACKUP_TIMEOUT_MS', 30 * 60_000, 1_000, 24 * 3_600_000),
   });
 }
 
@@ -162,17 +178,5 @@ export class EnvReader {
   httpUrl(name: string): string | null {
     if (this.raw(name) === undefined) return null;
     return this.url(name, '', ['http:', 'https:']).replace(/\/+$/, '');
-  }
-
-  sourceQueries(name: string): { source: string; query: string }[] {
-    const value = this.raw(name);
-    if (value === undefined) return [];
-    return value.split(',').filter(Boolean).map((pair) => {
-      const at = pair.indexOf(':');
-      const source = pair.slice(0, at).trim();
-      const query = pair.slice(at + 1).trim();
-      if (at < 1 || !query) throw new ConfigError(`${name} must look like "trustpilot:ovhcloud.com,trustpilot:bt.com"`);
-      return { source, query };
-    });
   }
 }

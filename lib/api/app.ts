@@ -7,6 +7,7 @@ import { errorBody, renderError } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { jobsRoutes } from './jobs.ts';
 import { postsRoutes } from './posts.ts';
+import { backupsRoutes, queriesRoutes, scheduleRoutes } from './operations.ts';
 import { sourcesRoutes } from './sources.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -34,6 +35,9 @@ export function createApp(deps: ApiDeps): Hono {
   app.route('/jobs', jobsRoutes(deps));
   app.route('/posts', postsRoutes(deps));
   app.route('/sources', sourcesRoutes(deps));
+  app.route('/queries', queriesRoutes(deps));
+  app.route('/schedule', scheduleRoutes(deps));
+  app.route('/backups', backupsRoutes(deps));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => renderError(error, c, deps.log));
   return app;

@@ -6,7 +6,7 @@ import type { JobQueue } from '../queue/queue.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 
 export interface ApiDeps {
-  config: Pick<Config, 'apiToken' | 'env'>;
+  config: Config;
   redis: Redis;
   sql: Sql;
   queue: JobQueue;

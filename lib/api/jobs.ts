@@ -7,7 +7,8 @@ import { loadChildren, summarise } from '../queue/family.ts';
 import type { ApiDeps } from './deps.ts';
 import { checkHealth } from './health.ts';
 import { presentJob } from './present.ts';
-import { integerParam, parseScrapeAllRequest, parseScrapeRequest } from './validate.ts';
+import { readJson } from './read-json.ts';
+import { integerParam, parseBackupRequest, parseScrapeAllRequest, parseScrapeRequest } from './validate.ts';
 
 const STATUSES: JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -64,6 +65,11 @@ export function jobsRoutes(deps: ApiDeps) {
       );
       return c.json({ job_id: parent.id, ...(await presentWithFamily(parent, children)) }, 202, { location: `/jobs/${parent.id}` });
     })
+    .post('/backup', async (c) => {
+      const type = parseBackupRequest(c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : await readJson(c.req.raw));
+      const job = await queue.enqueue({ kind: 'backup', source: '', query: type, limit: 1, priority: 8 });
+      return c.json({ job_id: job.id, ...presentJob(job) }, 202, { location: `/jobs/${job.id}` });
+    })
     .get('/status', async (c) => {
       const [counts, workers, health] = await Promise.all([
         queue.counts(),
@@ -112,17 +118,4 @@ export function jobsRoutes(deps: ApiDeps) {
       }
       return c.json(presentJob((await queue.get(job.id)) ?? job), 202);
     });
-}
-
-async function readJson(request: Request): Promise<unknown> {
-  const type = request.headers.get('content-type') ?? '';
-  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
-    throw new ApiError(415, 'unsupported_media_type', 'send the body as JSON with the header content-type: application/json');
-  }
-  const text = await request.text();
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ApiError(400, 'invalid_json', `the body is not valid JSON: ${(error as Error).message}`);
-  }
 }

@@ -1,4 +1,5 @@
 // Request checks at the edge: each failure names the field and what was expected.
+import { BACKUP_TYPES, type BackupType } from '../backup/files.ts';
 import { ApiError } from '../errors.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 
@@ -91,6 +92,15 @@ export function parseScrapeAllRequest(body: unknown, sources: SourceRegistry): S
   };
 }
 
+/** POST /jobs/backup: an optional {"type": "manual" | "hourly" | "daily"}, manual by default. */
+export function parseBackupRequest(body: unknown): BackupType {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'invalid_body', 'the body must be a JSON object like {"type":"manual"}, or empty');
+  const { type = 'manual', ...rest } = body as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) throw new ApiError(400, 'unknown_field', `unknown field ${Object.keys(rest).map((k) => `\`${k}\``).join(', ')}; expected type`);
+  if (!BACKUP_TYPES.includes(type as BackupType)) throw new ApiError(400, 'invalid_type', `\`type\` must be one of ${BACKUP_TYPES.join(', ')}`);
+  return type as BackupType;
+}
+
 export function booleanField(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new ApiError(400, `invalid_${name}`, `\`${name}\` must be true or false`);
@@ -106,7 +116,7 @@ export function requireSource(value: unknown, sources: SourceRegistry, field = '
   return value;
 }
 
-function requireQuery(value: unknown): string {
+export function requireQuery(value: unknown): string {
   if (typeof value !== 'string') throw new ApiError(400, 'invalid_query', '`query` must be a string: a company domain or brand name');
   const query = value.trim();
   if (query === '') throw new ApiError(400, 'invalid_query', '`query` must not be empty');

@@ -1,7 +1,7 @@
 // The job record as stored in its Redis hash (strings, times in ms) and as the rest of the code sees it.
 
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type JobKind = 'scrape' | 'scrape-all';
+export type JobKind = 'scrape' | 'scrape-all' | 'backup';
 
 export interface JobProgress {
   pages_done: number;

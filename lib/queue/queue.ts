@@ -73,7 +73,8 @@ export class JobQueue {
     const jobs = specs.map((spec) => {
       const id = spec.id ?? randomUUID();
       const fields = toHashFields(id, { ...spec, maxAttempts: spec.maxAttempts ?? this.settings.maxAttempts }, now);
-      args.push(id, spec.priority, spec.kind === 'scrape' ? 1 : 0, fields.length, ...fields);
+      // A scrape-all parent never runs itself: only its children enter the pending list.
+      args.push(id, spec.priority, spec.kind === 'scrape-all' ? 0 : 1, fields.length, ...fields);
       return fromHash(Object.fromEntries(pairs(fields)))!;
     });
     const created = await this.scripts.run('enqueue', [this.keys.pending, this.keys.recent], args);

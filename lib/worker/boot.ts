@@ -8,6 +8,7 @@ import { flushJobHistory } from '../queue/history.ts';
 import { JobQueue, queueSettings } from '../queue/queue.ts';
 import { assertRedisReady, createBlockingRedis, createRedis } from '../redis.ts';
 import { loadSourceRegistry } from '../sources/registry.ts';
+import { runBackupJob } from './backup-job.ts';
 import { runScrapeJob } from './scrape-job.ts';
 import { Worker, newWorkerId } from './worker.ts';
 
@@ -50,7 +51,8 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
     workerId,
     concurrency: config.workerConcurrency,
     log: workerLog,
-    handler: (job, ctx) => runScrapeJob(job, ctx, { sources, http, sql, log: workerLog.child({ job_id: job.id }) }),
+    handler: (job, ctx) =>
+      job.kind === 'backup' ? runBackupJob(job, ctx, config) : runScrapeJob(job, ctx, { sources, http, sql, log: workerLog.child({ job_id: job.id }) }),
     maintenance: () => flushJobHistory(queue, sql),
   });
   await worker.start();

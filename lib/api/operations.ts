@@ -1,0 +1,75 @@
+import { Hono } from 'hono';
+import { listBackups } from '../backup/files.ts';
+import { listTrackedQueries, trackQuery, untrackQuery } from '../db/tracked-queries.ts';
+import { ApiError } from '../errors.ts';
+import { readLastRun, scheduleDefinitions } from '../scheduler/schedules.ts';
+import { nextRun } from '../scheduler/scheduler.ts';
+import type { ApiDeps } from './deps.ts';
+import { readJson } from './read-json.ts';
+import { requireQuery, requireSource } from './validate.ts';
+
+/** GET /backups: complete backups in BACKUP_DIR, newest first. */
+export function backupsRoutes(deps: ApiDeps) {
+  return new Hono().get('/', async (c) => c.json({ backups: await listBackups(deps.config.backupDir) }));
+}
+
+/** GET /schedule: each schedule, when it fires next, and how its last tick went. */
+export function scheduleRoutes(deps: ApiDeps) {
+  return new Hono().get('/', async (c) => {
+    const schedules = await Promise.all(
+      scheduleDefinitions(deps.config).map(async (definition) => {
+        const last = await readLastRun(deps.redis, deps.config.redisPrefix, definition.name);
+        const job = last?.job_id ? await deps.queue.get(last.job_id) : null;
+        return {
+          name: definition.name,
+          cron: definition.cron,
+          timezone: 'UTC',
+          description: definition.description,
+          next_run: nextRun(definition.cron)?.toISOString() ?? null,
+          last_run: last && {
+            tick: last.tick,
+            job_id: last.job_id,
+            job_status: job?.status ?? null,
+            note: last.note,
+            error: last.error ?? job?.error?.message ?? null,
+          },
+        };
+      }),
+    );
+    return c.json({ schedules });
+  });
+}
+
+/** GET/POST/DELETE /queries: what the automatic scrape tracks. */
+export function queriesRoutes(deps: ApiDeps) {
+  return new Hono()
+    .get('/', async (c) => {
+      const rows = await listTrackedQueries(deps.sql);
+      return c.json({ queries: rows.map((row) => ({ ...row, created_at: row.created_at.toISOString() })) });
+    })
+    .post('/', async (c) => {
+      const body = await readJson(c.req.raw);
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new ApiError(400, 'invalid_body', 'the body must be a JSON object like {"query":"ovhcloud.com","sources":["trustpilot"]}');
+      }
+      const { query: rawQuery, sources: rawSources, ...rest } = body as Record<string, unknown>;
+      if (Object.keys(rest).length > 0) throw new ApiError(400, 'unknown_field', `unknown field ${Object.keys(rest).map((k) => `\`${k}\``).join(', ')}; expected query, sources`);
+      const query = requireQuery(rawQuery);
+      let sources: string[] | null = null;
+      if (rawSources !== undefined && rawSources !== null) {
+        if (!Array.isArray(rawSources) || rawSources.length === 0) throw new ApiError(400, 'invalid_sources', '`sources` must be a non-empty array of source names, or left out for every usable source');
+        sources = [...new Set(rawSources.map((name) => requireSource(name, deps.sources, 'sources[]')))];
+        for (const name of sources) {
+          const problem = deps.sources.get(name)!.validateQuery?.(query);
+          if (problem) throw new ApiError(400, 'invalid_query', `${name}: ${problem}`);
+        }
+      }
+      const row = await trackQuery(deps.sql, query, sources);
+      return c.json({ ...row, created_at: row.created_at.toISOString() }, 201);
+    })
+    .delete('/:id', async (c) => {
+      const id = c.req.param('id');
+      if (!/^\d{1,18}$/.test(id) || !(await untrackQuery(deps.sql, id))) throw new ApiError(404, 'query_not_found', `no tracked query with id "${id.slice(0, 32)}"`);
+      return c.body(null, 204);
+    });
+}

@@ -1,0 +1,88 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { Sql } from '../db/client.ts';
+import { listTrackedQueries } from '../db/tracked-queries.ts';
+import type { JobQueue } from '../queue/queue.ts';
+import type { SourceRegistry } from '../sources/registry.ts';
+
+export type ScheduleName = 'auto-scrape' | 'backup-hourly' | 'backup-daily';
+
+export interface ScheduleDefinition {
+  name: ScheduleName;
+  cron: string;
+  description: string;
+}
+
+export interface TickOutcome {
+  job_id: string | null;
+  note: string;
+}
+
+export function scheduleDefinitions(config: Pick<Config, 'autoScrapeCron' | 'backupHourlyCron' | 'backupDailyCron'>): ScheduleDefinition[] {
+  return [
+    { name: 'auto-scrape', cron: config.autoScrapeCron, description: 'one scrape job per tracked query and enabled source (GET /queries)' },
+    { name: 'backup-hourly', cron: config.backupHourlyCron, description: 'pg_dump backup, newest BACKUP_KEEP_HOURLY kept' },
+    { name: 'backup-daily', cron: config.backupDailyCron, description: 'pg_dump backup, newest BACKUP_KEEP_DAILY kept' },
+  ];
+}
+
+export interface TickDeps {
+  config: Pick<Config, 'autoScrapeSources'>;
+  sql: Sql;
+  queue: JobQueue;
+  sources: SourceRegistry;
+}
+
+/** What each schedule enqueues at a tick. Nothing here scrapes or dumps: workers do. */
+export function tickHandlers(deps: TickDeps): Record<ScheduleName, () => Promise<TickOutcome>> {
+  const backup = (type: 'hourly' | 'daily') => async (): Promise<TickOutcome> => {
+    const job = await deps.queue.enqueue({ kind: 'backup', source: '', query: type, limit: 1, priority: 8 });
+    return { job_id: job.id, note: `${type} backup enqueued` };
+  };
+  return {
+    'auto-scrape': async () => {
+      const tracked = await listTrackedQueries(deps.sql);
+      const usable = deps.sources.all().filter((source) => source.missingSettings() === null).map((source) => source.name);
+      const enabled = deps.config.autoScrapeSources.length > 0 ? usable.filter((name) => deps.config.autoScrapeSources.includes(name)) : usable;
+      const children = tracked.flatMap((row) =>
+        (row.sources ?? enabled).filter((name) => usable.includes(name)).map((source) => ({ source, query: row.query, limit: 50, priority: 0 })),
+      );
+      if (children.length === 0) {
+        return { job_id: null, note: tracked.length === 0 ? 'no tracked queries (POST /queries)' : 'no usable source for the tracked queries' };
+      }
+      const { parent } = await deps.queue.enqueueFamily({ source: '', query: 'auto-scrape', limit: 50, priority: 0 }, children);
+      return { job_id: parent.id, note: `${children.length} scrape jobs enqueued for ${tracked.length} tracked queries` };
+    },
+    'backup-hourly': backup('hourly'),
+    'backup-daily': backup('daily'),
+  };
+}
+
+export interface LastRun {
+  tick: string;
+  job_id: string | null;
+  note: string | null;
+  error: string | null;
+}
+
+export function scheduleKey(prefix: string, name: ScheduleName): string {
+  return `${prefix}:schedule:${name}`;
+}
+
+/**
+ * Claims a tick for this scheduler: with two schedulers running, the first SET NX wins and the other skips, so
+ * each tick fires once. The key outlives any clock skew between the two.
+ */
+export async function claimTick(redis: Redis, prefix: string, name: ScheduleName, tick: Date): Promise<boolean> {
+  return (await redis.set(`${scheduleKey(prefix, name)}:tick:${tick.toISOString()}`, String(process.pid), 'EX', 86_400, 'NX')) === 'OK';
+}
+
+export async function recordRun(redis: Redis, prefix: string, name: ScheduleName, run: LastRun): Promise<void> {
+  await redis.hset(scheduleKey(prefix, name), { tick: run.tick, job_id: run.job_id ?? '', note: run.note ?? '', error: run.error ?? '' });
+}
+
+export async function readLastRun(redis: Redis, prefix: string, name: ScheduleName): Promise<LastRun | null> {
+  const hash = await redis.hgetall(scheduleKey(prefix, name));
+  if (!hash.tick) return null;
+  return { tick: hash.tick, job_id: hash.job_id || null, note: hash.note || null, error: hash.error || null };
+}

@@ -1,0 +1,40 @@
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type BackupType, BACKUP_TYPES, backupName, pruneBackups } from '../backup/files.ts';
+import { runPgTool } from '../backup/pg-dump.ts';
+import type { Config } from '../config.ts';
+import { permanent, transient } from '../errors.ts';
+import type { Job } from '../queue/job.ts';
+import type { JobContext } from './scrape-job.ts';
+
+export type BackupConfig = Pick<Config, 'databaseUrl' | 'backupDir' | 'backupKeepHourly' | 'backupKeepDaily' | 'backupTimeoutMs'>;
+
+/**
+ * pg_dump in custom format to a temporary name, checked with `pg_restore --list`, then renamed: a backup
+ * that exists under its final name is complete and readable. Older ones beyond the type's quota are removed.
+ */
+export async function runBackupJob(job: Job, ctx: JobContext, config: BackupConfig): Promise<Record<string, unknown>> {
+  const type = job.query as BackupType;
+  if (!BACKUP_TYPES.includes(type)) throw permanent('invalid_query', `unknown backup type "${job.query}"; expected ${BACKUP_TYPES.join(', ')}`);
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(config.backupTimeoutMs)]);
+  const name = backupName(type, new Date());
+  const path = join(config.backupDir, name);
+  const partial = `${path}.partial`;
+  const started = Date.now();
+  try {
+    await mkdir(config.backupDir, { recursive: true });
+    await runPgTool('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--file=${partial}`], config.databaseUrl, signal);
+    const listing = await runPgTool('pg_restore', ['--list', partial], null, signal);
+    const tables = listing.split('\n').filter((line) => / TABLE DATA /.test(line)).length;
+    if (tables === 0) throw new Error('pg_restore --list shows no table data in the dump');
+    await rename(partial, path);
+    const { size } = await stat(path);
+    const removed = await pruneBackups(config.backupDir, type, type === 'daily' ? config.backupKeepDaily : type === 'hourly' ? config.backupKeepHourly : Number.MAX_SAFE_INTEGER);
+    return { file: name, type, size_bytes: size, tables, ms: Date.now() - started, removed };
+  } catch (error) {
+    await rm(partial, { force: true });
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (signal.aborted) throw permanent('timed_out', `the backup took longer than BACKUP_TIMEOUT_MS (${config.backupTimeoutMs} ms) and was stopped`);
+    throw transient('internal', `backup failed: ${(error as Error).message}`, null, error);
+  }
+}
