@@ -1,7 +1,7 @@
 // The HTTP API. It only enqueues and reads: scraping never runs in this process. With WORKERS > 1 this
 // process is a node:cluster primary that runs that many API processes on one port.
 import cluster from 'node:cluster';
-import { startApiProcess } from './lib/api/boot.ts';
+import { checkApiDependencies, startApiProcess } from './lib/api/boot.ts';
 import { reportApiReady, runApiPrimary } from './lib/api/cluster.ts';
 import { loadConfig } from './lib/config.ts';
 import { createLogger } from './lib/log.ts';
@@ -17,6 +17,7 @@ const config = (() => {
 const log = createLogger(config.logLevel, { process: 'api', pid: process.pid });
 
 if (config.apiWorkers > 1 && cluster.isPrimary) {
+  await checkApiDependencies(config, log).catch(exitOnStartupError);
   runApiPrimary(config.apiWorkers, log);
 } else {
   const api = await startApiProcess(config, log).catch(exitOnStartupError);

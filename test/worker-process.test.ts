@@ -87,6 +87,40 @@ describe('worker processes', () => {
   });
 });
 
+describe('the API on node:cluster (WORKERS)', () => {
+  let services: TestServices;
+  before(async () => {
+    services = await startServices('api_cluster');
+  });
+  after(() => services.close());
+
+  test('runs WORKERS processes on one port and replaces one that dies', async () => {
+    const port = await freePort();
+    const api = spawnEntry('api.ts', { ...services.env, WORKERS: '2', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    try {
+      const listening = async (count: number) => {
+        for (let i = 0; i < 400; i++) {
+          const pids = api.stdout.filter((line) => line.includes('"event":"api_listening"')).map((line) => Number(JSON.parse(line).pid));
+          if (pids.length >= count) return pids;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        throw new Error(`fewer than ${count} API processes started: ${api.stdout.join('\n')} ${api.stderr.join('\n')}`);
+      };
+      const [first] = await listening(2);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/ready`)).status, 200);
+      process.kill(first!, 'SIGKILL');
+      const pids = await listening(3);
+      assert.ok(!pids.slice(2).includes(first!));
+      assert.equal((await fetch(`http://127.0.0.1:${port}/ready`)).status, 200);
+      api.child.kill('SIGTERM');
+      assert.equal((await api.exited).code, 0);
+      for (const pid of pids.slice(1)) assert.throws(() => process.kill(pid, 0), 'an API process outlived its primary');
+    } finally {
+      await stopProcess(api, 'SIGKILL');
+    }
+  });
+});
+
 describe('a process that cannot start', () => {
   let services: TestServices;
   before(async () => {
@@ -107,6 +141,11 @@ describe('a process that cannot start', () => {
       const line = await startupFailure(file, { REDIS_URL: `redis://127.0.0.1:${await freePort()}/0` });
       assert.match(line, /Redis is not reachable at 127\.0\.0\.1:\d+\/0.*redis-server/);
     }
+  });
+
+  test('an API of several processes (WORKERS) checks once, before forking, and says so in one line', async () => {
+    const line = await startupFailure('api.ts', { WORKERS: '3', REDIS_URL: `redis://127.0.0.1:${await freePort()}/0` });
+    assert.match(line, /Redis is not reachable/);
   });
 
   test('says in one line that PostgreSQL is unreachable, or that the database needs migrating', async () => {

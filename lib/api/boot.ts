@@ -14,6 +14,20 @@ export interface ApiProcess {
   stop(): Promise<void>;
 }
 
+/** The start-up checks alone, for a cluster primary: it fails with one line before forking anything. */
+export async function checkApiDependencies(config: Config, log: Logger): Promise<void> {
+  await loadSourceRegistry(config);
+  const redis = createRedis(config.redisUrl, log, 'api-check');
+  const sql = createSql(config.databaseUrl, log, { max: 1 });
+  try {
+    await assertRedisReady(redis, config);
+    await assertPostgresReady(sql, config.databaseUrl, (await listMigrations()).map((m) => m.name));
+  } finally {
+    redis.disconnect();
+    await sql.end({ timeout: 1 });
+  }
+}
+
 export async function startApiProcess(config: Config, log: Logger): Promise<ApiProcess> {
   const sources = await loadSourceRegistry(config);
   const redis = createRedis(config.redisUrl, log, 'api');

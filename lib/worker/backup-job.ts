@@ -32,7 +32,7 @@ export async function runBackupJob(job: Job, ctx: JobContext, config: BackupConf
     const removed = await pruneBackups(config.backupDir, type, type === 'daily' ? config.backupKeepDaily : type === 'hourly' ? config.backupKeepHourly : Number.MAX_SAFE_INTEGER);
     return { file: name, type, size_bytes: size, tables, ms: Date.now() - started, removed };
   } catch (error) {
-    await rm(partial, { force: true });
+    await rm(partial, { force: true }).catch(() => {});
     if (ctx.signal.aborted) throw ctx.signal.reason;
     if (signal.aborted) throw permanent('timed_out', `the backup took longer than BACKUP_TIMEOUT_MS (${config.backupTimeoutMs} ms) and was stopped`);
     throw transient('internal', `backup failed: ${(error as Error).message}`, null, error);
