@@ -60,7 +60,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: read.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
     apiToken: read.string('API_TOKEN', '') || null,
     workerConcurrency: read.integer('WORKER_CONCURRENCY', 2, 1, 256),
-    jobLeaseMs: read.integer('JOB_LEASE_MS', 30_000, 1_000, 600_000),
+    jobLeaseMs: read.integer('JOB_LEASE_MS', 20_000, 1_000, 600_000),
     jobMaxAttempts: read.integer('JOB_MAX_ATTEMPTS', 3, 1, 100),
     jobRetryBaseMs: read.integer('JOB_RETRY_BASE_MS', 2_000, 10, 3_600_000),
     jobRetentionMs: read.integer('JOB_RETENTION_DAYS', 7, 1, 3650) * 86_400_000,

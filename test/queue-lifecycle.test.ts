@@ -139,9 +139,11 @@ describe('a job through its life', () => {
     assert.equal(second.status, 'claimed');
     if (first.status !== 'claimed' || second.status !== 'claimed') return;
     assert.equal(second.job.attempts, 2);
-    assert.equal(await leases.renew(job.id, first.token, null), 'lost');
+    assert.equal(await leases.renew(job.id, first.token, { pages_done: 9, pages_planned: 9, found: 9, inserted: 9 }), 'lost');
     assert.equal(await leases.finish(job.id, first.token, 'completed', { result: { by: 'a' } }), 'fenced');
     assert.equal(await leases.finish(job.id, first.token, 'failed', { error: { code: 'x', message: 'stale' } }), 'fenced');
+    assert.equal((await queue.get(job.id))?.progress, null, 'the stale progress was not written');
+    assert.equal((await queue.counts()).fenced_rejections, 3);
     assert.equal(await leases.finish(job.id, second.token, 'completed', { result: { by: 'b' } }), 'completed');
     const done = await queue.get(job.id);
     assert.equal(done?.status, 'completed');
@@ -162,16 +164,27 @@ describe('a job through its life', () => {
     assert.equal(await queue.cancel(job.id), 'cancelled');
   });
 
-  test('a job whose worker died on its last attempt fails with worker_crashed', async () => {
+  test('a job whose worker died on its last attempt is quarantined in the dead-letter list, and can be retried', async () => {
     const leases = new JobLeases(queue);
     const job = await queue.enqueue({ kind: 'scrape', source: 'trustpilot', query: 'crash.example', limit: 20, priority: 0, maxAttempts: 1 });
     await services.redis.lmove(queue.keys.pending, queue.keys.processing, 'RIGHT', 'LEFT');
     await leases.claim(job.id, 'worker-that-dies');
     const swept = await leases.sweep(Date.now() + services.config.jobLeaseMs + 1);
-    assert.equal(swept.crashed, 1);
-    const done = await queue.get(job.id);
-    assert.equal(done?.status, 'failed');
-    assert.equal(done?.error?.code, 'worker_crashed');
+    assert.equal(swept.quarantined, 1);
+    const dead = await queue.get(job.id);
+    assert.equal(dead?.status, 'dead');
+    assert.equal(dead?.error?.code, 'worker_crashed');
+    assert.deepEqual(await services.redis.lrange(queue.keys.dead, 0, -1), [job.id]);
+    assert.equal((await queue.counts()).dead, 1);
+    assert.deepEqual((await queue.list({ status: 'dead', limit: 10 })).map((j) => j.id), [job.id]);
+
+    assert.equal(await queue.retry(job.id), 'requeued');
+    const again = await queue.get(job.id);
+    assert.deepEqual([again?.status, again?.attempts, again?.error, again?.previousError?.code], ['pending', 0, null, 'worker_crashed']);
+    assert.deepEqual(await services.redis.lrange(queue.keys.dead, 0, -1), []);
+    assert.equal(await services.redis.pttl(queue.keys.job(job.id)), -1, 'a requeued job no longer expires');
+    assert.equal(await queue.retry(job.id), 'pending');
+    assert.equal(await queue.cancel(job.id), 'cancelled');
   });
 
   test('stopping a worker lets a short job finish before the deadline', async () => {

@@ -66,7 +66,7 @@ describe('POST /jobs/scrape-all fans out one child job per (source, query)', () 
     assert.equal(body.kind, 'scrape-all');
     assert.deepEqual(body.children.map((c) => [c.source, c.query]), [['trustpilot', 'bt.com'], ['trustpilot', 'eventnet.de']]);
     const done = await until(body.job_id!, (job) => job.status === 'completed');
-    assert.deepEqual(done.result, { found: 40, inserted: 40, children: { total: 2, pending: 0, running: 0, completed: 2, failed: 0, cancelled: 0 } });
+    assert.deepEqual(done.result, { found: 40, inserted: 40, children: { total: 2, pending: 0, running: 0, completed: 2, failed: 0, cancelled: 0, dead: 0 } });
     assert.deepEqual(done.children.map((c) => c.found), [20, 20]);
     // The history flusher settles the parent itself, in Redis and in PostgreSQL.
     await until(body.job_id!, () => true);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { getJobHistory } from '../db/jobs.ts';
 import { ApiError } from '../errors.ts';
@@ -10,10 +11,24 @@ import { presentJob } from './present.ts';
 import { readJson } from './read-json.ts';
 import { integerParam, parseBackupRequest, parseScrapeAllRequest, parseScrapeRequest } from './validate.ts';
 
-const STATUSES: JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
+const STATUSES: JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled', 'dead'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // How long DELETE waits for a running job's worker to confirm the abort before answering 202.
 const CANCEL_WAIT_MS = 3_000;
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+function idempotencyKey(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  if (!IDEMPOTENCY_KEY.test(header)) throw new ApiError(400, 'invalid_idempotency_key', 'the Idempotency-Key header must be 1-200 visible ASCII characters, e.g. a UUID');
+  return header;
+}
+
+/** The request as parsed, so the same request written with other spacing or field order matches. */
+function fingerprint(request: Record<string, unknown>): string {
+  const canonical = JSON.stringify(Object.keys(request).sort().map((key) => [key, request[key]]));
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+}
 
 export function jobsRoutes(deps: ApiDeps) {
   const { queue, sql, sources } = deps;
@@ -52,8 +67,18 @@ export function jobsRoutes(deps: ApiDeps) {
   return new Hono()
     .post('/scrape', async (c) => {
       const request = parseScrapeRequest(await readJson(c.req.raw), sources);
-      const job = await queue.enqueue({ kind: 'scrape', ...request });
-      return c.json({ job_id: job.id, ...presentJob(job) }, 202, { location: `/jobs/${job.id}` });
+      const key = idempotencyKey(c.req.header('idempotency-key'));
+      const outcome = await queue.enqueueIdempotent(
+        [{ kind: 'scrape', ...request }],
+        key ? { scope: 'scrape', key, fingerprint: fingerprint({ ...request }) } : null,
+      );
+      if (outcome.status === 'conflict') {
+        throw new ApiError(409, 'idempotency_conflict', `Idempotency-Key "${key}" was already used for a different request (job ${outcome.jobId}); use a new key for a new request`);
+      }
+      const job = outcome.status === 'created' ? outcome.jobs[0]! : await findJob(outcome.jobId);
+      const headers: Record<string, string> = { location: `/jobs/${job.id}` };
+      if (outcome.status === 'existing') headers['idempotent-replayed'] = 'true';
+      return c.json({ job_id: job.id, ...presentJob(job) }, 202, headers);
     })
     .post('/scrape-all', async (c) => {
       const request = parseScrapeAllRequest(await readJson(c.req.raw), sources);
@@ -91,6 +116,14 @@ export function jobsRoutes(deps: ApiDeps) {
       const limit = integerParam('limit', c.req.query('limit'), 20, 1, 100);
       const jobs = await queue.list({ status: status as JobStatus | undefined, limit });
       return c.json({ jobs: jobs.map(presentJob) });
+    })
+    .post('/:id/retry', async (c) => {
+      const job = await findJob(c.req.param('id'));
+      const outcome = await queue.retry(job.id);
+      if (outcome !== 'requeued') {
+        throw new ApiError(409, 'not_retryable', `job ${job.id} is ${outcome === 'missing' ? `${job.status} and no longer in the queue` : outcome}; only dead and failed jobs can be retried`);
+      }
+      return c.json({ job_id: job.id, ...presentJob((await queue.get(job.id)) ?? job) }, 202, { location: `/jobs/${job.id}` });
     })
     .get('/:id', async (c) => {
       const job = await findJob(c.req.param('id'));

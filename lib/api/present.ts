@@ -23,6 +23,8 @@ export function presentJob(job: Job) {
     retry_at: iso(job.runAt),
     result: job.result,
     error: job.error ? { code: job.error.code, message: job.error.message, attempt: job.error.attempt ?? null } : null,
+    previous_error: job.previousError ? { code: job.previousError.code, message: job.previousError.message } : null,
+    timeout_ms: job.timeoutMs,
     full_rescan: job.fullRescan,
     parent: job.parent,
     cancel_requested: job.cancelRequested,

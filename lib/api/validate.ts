@@ -9,9 +9,10 @@ export interface ScrapeRequest {
   limit: number;
   priority: number;
   fullRescan: boolean;
+  timeoutMs?: number;
 }
 
-const SCRAPE_FIELDS = new Set(['source', 'query', 'limit', 'priority', 'full_rescan']);
+const SCRAPE_FIELDS = new Set(['source', 'query', 'limit', 'priority', 'full_rescan', 'timeout_ms']);
 export const MAX_QUERY_LENGTH = 200;
 
 export function parseScrapeRequest(body: unknown, sources: SourceRegistry): ScrapeRequest {
@@ -21,7 +22,7 @@ export function parseScrapeRequest(body: unknown, sources: SourceRegistry): Scra
   const fields = body as Record<string, unknown>;
   const unknown = Object.keys(fields).filter((key) => !SCRAPE_FIELDS.has(key));
   if (unknown.length > 0) {
-    throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')}; expected source, query, limit, priority, full_rescan`);
+    throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')}; expected source, query, limit, priority, full_rescan, timeout_ms`);
   }
   const source = requireSource(fields.source, sources);
   const query = requireQuery(fields.query);
@@ -33,6 +34,7 @@ export function parseScrapeRequest(body: unknown, sources: SourceRegistry): Scra
     limit: integerField('limit', fields.limit, 50, 1, 200),
     priority: integerField('priority', fields.priority, 0, 0, 10),
     fullRescan: booleanField('full_rescan', fields.full_rescan, false),
+    ...(fields.timeout_ms === undefined ? {} : { timeoutMs: integerField('timeout_ms', fields.timeout_ms, 0, 1_000, 3_600_000) }),
   };
 }
 

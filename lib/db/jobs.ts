@@ -21,7 +21,9 @@ interface JobRow {
 /** Upserts finished jobs by id: copying the same outbox entry twice is harmless. */
 export async function saveJobHistory(sql: Sql, jobs: Job[]): Promise<void> {
   if (jobs.length === 0) return;
-  const rows = jobs.map((job) => ({
+  // A job retried by hand finishes twice, so the outbox can hold its id twice; one row per id per statement.
+  const latest = [...new Map(jobs.map((job) => [job.id, job])).values()];
+  const rows = latest.map((job) => ({
     id: job.id,
     kind: job.kind,
     source: job.source || null,
@@ -68,6 +70,8 @@ export async function getJobHistory(sql: Sql, id: string): Promise<Job | null> {
     progress: null,
     result: row.result,
     error: row.error,
+    previousError: null,
+    timeoutMs: null,
     worker: null,
     cancelRequested: false,
     fullRescan: row.params.full_rescan ?? false,

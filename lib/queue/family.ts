@@ -28,7 +28,7 @@ export async function loadChildren(queue: JobQueue, parent: Job, fallback?: (id:
 
 /** The parent's state from its children: running while any child waits or runs; finished when all have. */
 export function summarise(parent: Job, children: Job[]): FamilySummary {
-  const counts = { total: parent.children.length, pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+  const counts = { total: parent.children.length, pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0, dead: 0 };
   let found = 0;
   let inserted = 0;
   for (const child of children) {
@@ -48,7 +48,7 @@ export function summarise(parent: Job, children: Job[]): FamilySummary {
   else if (counts.completed === 0) status = 'failed';
   else {
     status = 'completed';
-    error = { code: 'partial_failure', message: `${counts.failed + counts.cancelled} of ${counts.total} child jobs did not complete` };
+    error = { code: 'partial_failure', message: `${counts.failed + counts.cancelled + counts.dead} of ${counts.total} child jobs did not complete` };
   }
   if (status === 'failed') error = { code: 'children_failed', message: `none of the ${counts.total} child jobs completed` };
   return { status, counts, found, inserted, children, error };

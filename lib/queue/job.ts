@@ -1,6 +1,6 @@
 // The job record as stored in its Redis hash (strings, times in ms) and as the rest of the code sees it.
 
-export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'dead';
 export type JobKind = 'scrape' | 'scrape-all' | 'backup';
 
 export interface JobProgress {
@@ -35,6 +35,10 @@ export interface Job {
   progress: JobProgress | null;
   result: Record<string, unknown> | null;
   error: JobFailure | null;
+  /** The error of the run before a manual retry (POST /jobs/{id}/retry). */
+  previousError: JobFailure | null;
+  /** Per-attempt time limit (ms); past it the attempt fails with timed_out. */
+  timeoutMs: number | null;
   worker: string | null;
   cancelRequested: boolean;
   /** Ignore the incremental mark and read everything up to `limit`. */
@@ -55,6 +59,7 @@ export interface NewJob {
   fullRescan?: boolean;
   parent?: string;
   children?: string[];
+  timeoutMs?: number;
 }
 
 export function toHashFields(id: string, job: NewJob, createdAt: number): string[] {
@@ -72,6 +77,7 @@ export function toHashFields(id: string, job: NewJob, createdAt: number): string
     ...(job.fullRescan ? ['full_rescan', '1'] : []),
     ...(job.parent ? ['parent', job.parent] : []),
     ...(job.children ? ['children', JSON.stringify(job.children)] : []),
+    ...(job.timeoutMs ? ['timeout_ms', String(job.timeoutMs)] : []),
   ];
 }
 
@@ -94,6 +100,8 @@ export function fromHash(hash: Record<string, string>): Job | null {
     progress: optionalJson(hash.progress) as JobProgress | null,
     result: optionalJson(hash.result) as Record<string, unknown> | null,
     error: optionalJson(hash.error) as JobFailure | null,
+    previousError: optionalJson(hash.previous_error) as JobFailure | null,
+    timeoutMs: optionalNumber(hash.timeout_ms),
     worker: hash.worker ?? null,
     cancelRequested: hash.cancel_requested === '1',
     fullRescan: hash.full_rescan === '1',
@@ -110,7 +118,7 @@ export function pairsToHash(pairs: string[]): Record<string, string> {
 }
 
 export function isFinal(status: JobStatus): boolean {
-  return status === 'completed' || status === 'failed' || status === 'cancelled';
+  return status === 'completed' || status === 'failed' || status === 'cancelled' || status === 'dead';
 }
 
 function optionalNumber(value: string | undefined): number | null {

@@ -17,6 +17,12 @@ export interface QueueKeys {
   recent: string;
   /** ZSET id -> finished_at (ms) per final status: the 24 h counts. */
   finished: Record<FinalStatus, string>;
+  /** LIST of quarantined job ids: their worker died on their last attempt (newest first). */
+  dead: string;
+  /** HASH of counters (fenced_rejections). */
+  stats: string;
+  /** Remembers an Idempotency-Key: "<request fingerprint> <job id>". */
+  idempotency(scope: string, key: string): string;
   /** LIST of finished job ids not yet copied into PostgreSQL. */
   history: string;
   historyLock: string;
@@ -46,6 +52,9 @@ export function queueKeys(prefix: string): QueueKeys {
       failed: `${prefix}:jobs:failed`,
       cancelled: `${prefix}:jobs:cancelled`,
     },
+    dead: `${prefix}:jobs:dead`,
+    stats: `${prefix}:stats`,
+    idempotency: (scope, key) => `${prefix}:idempotency:${scope}:${key}`,
     history: `${prefix}:jobs:history`,
     historyLock: `${prefix}:jobs:history:lock`,
     cancelChannel: `${prefix}:jobs:cancel`,

@@ -10,7 +10,8 @@ export type FinishOutcome = 'completed' | 'failed' | 'cancelled' | 'retry' | 're
 export interface SweepResult {
   promoted: number;
   recovered: number;
-  crashed: number;
+  /** Moved to the dead-letter list: their worker died on their last attempt. */
+  quarantined: number;
   cancelled: number;
 }
 
@@ -45,7 +46,7 @@ export class JobLeases {
   async renew(id: string, token: string, progress: JobProgress | null, now = Date.now()): Promise<RenewResult> {
     const reply = await this.queue.scripts.run(
       'renew',
-      [this.keys.leases, this.keys.job(id)],
+      [this.keys.leases, this.keys.job(id), this.keys.stats],
       [id, token, now, this.queue.settings.leaseMs, progress ? JSON.stringify(progress) : ''],
     );
     return reply === -1 ? 'lost' : reply === 1 ? 'cancel_requested' : 'ok';
@@ -66,7 +67,7 @@ export class JobLeases {
     const finishedSet = outcome === 'completed' || outcome === 'failed' || outcome === 'cancelled' ? this.keys.finished[outcome] : this.keys.finished.failed;
     return (await this.queue.scripts.run(
       'finish',
-      [this.keys.processing, this.keys.leases, this.keys.job(id), this.keys.pending, this.keys.delayed, finishedSet, this.keys.history],
+      [this.keys.processing, this.keys.leases, this.keys.job(id), this.keys.pending, this.keys.delayed, finishedSet, this.keys.history, this.keys.stats],
       [
         id,
         token,
@@ -85,17 +86,17 @@ export class JobLeases {
   async sweep(now = Date.now(), batch = 100): Promise<SweepResult> {
     const crashed = JSON.stringify({
       code: 'worker_crashed',
-      message: 'the worker running the last attempt stopped renewing its lease (killed or hung) and no attempt was left',
+      message: 'the worker running its last attempt died or hung (its lease expired); quarantined in the dead-letter list: POST /jobs/{id}/retry runs it again',
       at: now,
     });
     const cancelled = JSON.stringify({ code: 'cancelled', message: 'cancelled by request', at: now });
     const k = this.keys;
-    const [promoted, recovered, crashedCount, cancelledCount] = (await this.queue.scripts.run(
+    const [promoted, recovered, quarantinedCount, cancelledCount] = (await this.queue.scripts.run(
       'sweep',
-      [k.pending, k.processing, k.delayed, k.leases, k.finished.failed, k.finished.cancelled, k.finished.completed, k.recent, k.history],
+      [k.pending, k.processing, k.delayed, k.leases, k.dead, k.finished.cancelled, k.finished.completed, k.recent, k.history, k.finished.failed],
       [now, k.jobPrefix, this.queue.settings.leaseMs, this.queue.settings.retentionMs, batch, crashed, cancelled],
     )) as number[];
-    return { promoted: promoted!, recovered: recovered!, crashed: crashedCount!, cancelled: cancelledCount! };
+    return { promoted: promoted!, recovered: recovered!, quarantined: quarantinedCount!, cancelled: cancelledCount! };
   }
 
   async heartbeat(info: { id: string; host: string; pid: number; concurrency: number; running: number; startedAt: number }, ttlMs: number, now = Date.now()): Promise<void> {

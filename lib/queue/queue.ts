@@ -21,6 +21,8 @@ export interface QueueCounts {
   pending: number;
   processing: number;
   delayed: number;
+  dead: number;
+  fenced_rejections: number;
   completed_24h: number;
   failed_24h: number;
   cancelled_24h: number;
@@ -37,6 +39,7 @@ export interface WorkerInfo {
 }
 
 const DAY_MS = 86_400_000;
+const IDEMPOTENCY_TTL_MS = DAY_MS;
 
 export function queueSettings(config: Config): QueueSettings {
   return {
@@ -68,8 +71,22 @@ export class JobQueue {
 
   /** Creates every job in one atomic step, in the order given (equal priorities run in that order). */
   async enqueueMany(specs: JobSpec[]): Promise<Job[]> {
+    const outcome = await this.enqueueIdempotent(specs, null);
+    if (outcome.status !== 'created') throw new Error('enqueue without an idempotency key cannot meet an earlier request');
+    return outcome.jobs;
+  }
+
+  /**
+   * With an idempotency key, the first request creates the jobs and later ones with the same fingerprint get
+   * the first job's id back ('existing'); another fingerprint under the same key is a 'conflict'. Atomic, so
+   * a hundred concurrent identical requests still create one job.
+   */
+  async enqueueIdempotent(
+    specs: JobSpec[],
+    idempotency: { scope: string; key: string; fingerprint: string } | null,
+  ): Promise<{ status: 'created'; jobs: Job[] } | { status: 'existing' | 'conflict'; jobId: string }> {
     const now = Date.now();
-    const args: (string | number)[] = [this.keys.jobPrefix, now];
+    const args: (string | number)[] = [this.keys.jobPrefix, now, idempotency?.fingerprint ?? '', IDEMPOTENCY_TTL_MS];
     const jobs = specs.map((spec) => {
       const id = spec.id ?? randomUUID();
       const fields = toHashFields(id, { ...spec, maxAttempts: spec.maxAttempts ?? this.settings.maxAttempts }, now);
@@ -77,9 +94,19 @@ export class JobQueue {
       args.push(id, spec.priority, spec.kind === 'scrape-all' ? 0 : 1, fields.length, ...fields);
       return fromHash(Object.fromEntries(pairs(fields)))!;
     });
-    const created = await this.scripts.run('enqueue', [this.keys.pending, this.keys.recent], args);
-    if (created !== jobs.length) throw new Error('a job id was already taken; nothing was enqueued');
-    return jobs;
+    const idempotencyKey = idempotency ? this.keys.idempotency(idempotency.scope, idempotency.key) : this.keys.idempotency('none', 'none');
+    const [status, value] = (await this.scripts.run('enqueue', [this.keys.pending, this.keys.recent, idempotencyKey], args)) as [string, string | number];
+    if (status === 'created') return { status, jobs };
+    if (status === 'existing' || status === 'conflict') return { status, jobId: String(value) };
+    throw new Error('a job id was already taken; nothing was enqueued');
+  }
+
+  /** Runs a dead or failed job again from its first attempt. */
+  async retry(id: string): Promise<'requeued' | 'missing' | JobStatus> {
+    return (await this.scripts.run('retry', [this.keys.pending, this.keys.dead, this.keys.job(id), this.keys.finished.failed], [id, this.keys.jobPrefix])) as
+      | 'requeued'
+      | 'missing'
+      | JobStatus;
   }
 
   /** A scrape-all parent and one child scrape per (source, query), created together. */
@@ -136,8 +163,10 @@ export class JobQueue {
       .zcount(this.keys.finished.completed, since, '+inf')
       .zcount(this.keys.finished.failed, since, '+inf')
       .zcount(this.keys.finished.cancelled, since, '+inf')
+      .llen(this.keys.dead)
+      .hget(this.keys.stats, 'fenced_rejections')
       .exec();
-    const [pending, processing, delayed, completed, failed, cancelled] = (replies ?? []).map(([error, value]) => {
+    const [pending, processing, delayed, completed, failed, cancelled, dead, fenced] = (replies ?? []).map(([error, value]) => {
       if (error) throw error;
       return Number(value);
     });
@@ -145,6 +174,8 @@ export class JobQueue {
       pending: pending!,
       processing: processing!,
       delayed: delayed!,
+      dead: dead!,
+      fenced_rejections: fenced!,
       completed_24h: completed!,
       failed_24h: failed!,
       cancelled_24h: cancelled!,

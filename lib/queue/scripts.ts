@@ -5,12 +5,13 @@ import type { Redis } from 'ioredis';
 // include-insert-pending.lua are prepended so every script sees the same insert_pending and finalize.
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const SCRIPT_FILES = {
-  enqueue: 'enqueue-2',
+  enqueue: 'enqueue-3',
   claim: 'claim-3',
-  renew: 'renew-2',
-  finish: 'finish-7',
+  renew: 'renew-3',
+  finish: 'finish-8',
   cancel: 'cancel-5',
-  sweep: 'sweep-9',
+  sweep: 'sweep-10',
+  retry: 'retry-4',
   'history-ack': 'history-ack-2',
 } as const;
 

@@ -79,6 +79,8 @@ export interface Source {
   settings: SourceSetting[];
   /** Published limit of the upstream, applied per host; may depend on whether credentials are set. */
   rateLimit: RateLimit;
+  /** An attempt's time limit when the job gives none (default 10 minutes). */
+  timeoutMs?: number;
   /** What must be set before a job can run, or null when the source is usable now. */
   missingSettings(): string | null;
   /** Checks a query before a job is accepted; returns a message when it cannot be scraped. */

@@ -1,5 +1,5 @@
 // Why a running job's AbortSignal fired. The worker reads the reason to decide what to record.
-export type AbortCause = 'cancelled' | 'lease_lost' | 'shutdown';
+export type AbortCause = 'cancelled' | 'lease_lost' | 'shutdown' | 'timed_out';
 
 export class JobAborted extends Error {
   override name = 'JobAborted';
@@ -9,7 +9,9 @@ export class JobAborted extends Error {
         ? 'cancelled by request'
         : kind === 'lease_lost'
           ? 'the lease was lost: the job was handed to another worker'
-          : 'the worker is shutting down',
+          : kind === 'timed_out'
+            ? 'the attempt ran past its time limit'
+            : 'the worker is shutting down',
     );
   }
 }

@@ -12,6 +12,9 @@ import { runBackupJob } from './backup-job.ts';
 import { runScrapeJob } from './scrape-job.ts';
 import { Worker, newWorkerId } from './worker.ts';
 
+// A scrape that has not finished in ten minutes is stuck on something; a source with longer runs says so.
+const DEFAULT_SCRAPE_TIMEOUT_MS = 10 * 60_000;
+
 export interface WorkerProcess {
   worker: Worker;
   /** Drains (see Worker.stop) and closes every connection. */
@@ -54,6 +57,9 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
     handler: (job, ctx) =>
       job.kind === 'backup' ? runBackupJob(job, ctx, config) : runScrapeJob(job, ctx, { sources, http, sql, log: workerLog.child({ job_id: job.id }) }),
     maintenance: () => flushJobHistory(queue, sql),
+    redisUrl: config.redisUrl,
+    logLevel: config.logLevel,
+    timeoutFor: (job) => job.timeoutMs ?? (job.kind === 'backup' ? config.backupTimeoutMs : sources.get(job.source)?.timeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS),
   });
   await worker.start();
   return {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { type JobError, toJobError } from '../errors.ts';
+import { type JobError, toJobError, transient } from '../errors.ts';
+import type { LogLevel } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { retryDelayMs } from '../queue/backoff.ts';
 import type { Job, JobFailure, JobProgress } from '../queue/job.ts';
@@ -9,6 +10,7 @@ import { type FinishOutcome, JobLeases } from '../queue/leases.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import { pause, sleep } from '../sleep.ts';
 import { JobAborted, abortCause } from './abort.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
 import type { JobContext } from './scrape-job.ts';
 
 export type JobHandler = (job: Job, ctx: JobContext) => Promise<Record<string, unknown>>;
@@ -25,6 +27,11 @@ export interface WorkerOptions {
   /** Runs after each sweep (e.g. copying finished jobs into PostgreSQL); errors are logged, never fatal. */
   maintenance?: () => Promise<unknown>;
   workerId?: string;
+  /** For the lease-keeper thread's own connection. */
+  redisUrl: string;
+  logLevel?: LogLevel;
+  /** The attempt's hard time limit; past it the job is aborted and the attempt fails with timed_out. */
+  timeoutFor?: (job: Job) => number;
 }
 
 interface RunningJob {
@@ -36,6 +43,7 @@ interface RunningJob {
 }
 
 const TAKE_TIMEOUT_SECONDS = 1;
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 const OUTAGE_RETRY_CAP_MS = 30_000;
 
 /**
@@ -52,6 +60,7 @@ export class Worker {
   private loops: Promise<void>[] = [];
   private readonly renewEveryMs: number;
   private readonly sweepEveryMs: number;
+  private readonly keeper: LeaseKeeper;
 
   constructor(private readonly options: WorkerOptions) {
     this.id = options.workerId ?? newWorkerId();
@@ -59,6 +68,15 @@ export class Worker {
     const leaseMs = options.queue.settings.leaseMs;
     this.renewEveryMs = Math.min(Math.floor(leaseMs / 3), 5_000);
     this.sweepEveryMs = Math.min(Math.floor(leaseMs / 2), 5_000);
+    this.keeper = new LeaseKeeper({
+      redisUrl: options.redisUrl,
+      settings: options.queue.settings,
+      renewEveryMs: this.renewEveryMs,
+      logLevel: options.logLevel ?? 'info',
+      workerId: this.id,
+      onLost: (id) => this.running.get(id)?.controller.abort(new JobAborted('lease_lost')),
+      onCancel: (id) => this.running.get(id)?.controller.abort(new JobAborted('cancelled')),
+    });
   }
 
   private get log() {
@@ -70,6 +88,7 @@ export class Worker {
   }
 
   async start(): Promise<void> {
+    await this.keeper.start();
     await this.listenForCancels();
     this.log.info('worker_started', { concurrency: this.options.concurrency, lease_ms: this.options.queue.settings.leaseMs });
     this.loops = [this.takeLoop(), this.maintenanceLoop()];
@@ -95,6 +114,7 @@ export class Worker {
     // A job taken while the stop began is claimed and released straight away; wait for that too.
     await Promise.all([...this.running.values()].map((entry) => entry.done));
     await this.leases.leaveWorkers(this.id).catch(() => {});
+    await this.keeper.stop();
     this.log.info('worker_stopped', {});
   }
 
@@ -174,8 +194,11 @@ export class Worker {
       return;
     }
 
-    log.info('job_started', { query: job.query, limit: job.limit, priority: job.priority });
-    const renewal = setInterval(() => void this.renew(entry, log), this.renewEveryMs);
+    const timeoutMs = this.options.timeoutFor?.(job) ?? DEFAULT_TIMEOUT_MS;
+    log.info('job_started', { query: job.query, limit: job.limit, priority: job.priority, timeout_ms: timeoutMs });
+    // The lease is renewed by the keeper thread, whatever this thread is doing, until the hard limit has passed.
+    this.keeper.hold(id, entry.token, Date.now() + timeoutMs + this.options.queue.settings.leaseMs);
+    const deadline = setTimeout(() => entry.controller.abort(new JobAborted('timed_out')), timeoutMs);
     const ctx: JobContext = {
       signal: entry.controller.signal,
       reportProgress: async (progress) => {
@@ -198,13 +221,19 @@ export class Worker {
       if (cause) await this.finishAborted(entry, cause, log);
       else await this.finishFailed(entry, toJobError(error), log);
     } finally {
-      clearInterval(renewal);
+      clearTimeout(deadline);
+      this.keeper.release(id);
     }
   }
 
   private async finishAborted(entry: RunningJob, cause: JobAborted['kind'], log: Logger): Promise<void> {
     if (cause === 'lease_lost') {
       log.warn('job_lease_lost', {});
+      return;
+    }
+    if (cause === 'timed_out') {
+      const limit = this.options.timeoutFor?.(entry.job) ?? DEFAULT_TIMEOUT_MS;
+      await this.finishFailed(entry, transient('timed_out', `the attempt ran longer than its time limit of ${Math.round(limit / 1000)} s and was stopped`), log);
       return;
     }
     if (cause === 'shutdown') {
@@ -278,7 +307,7 @@ export class Worker {
     while (!stop.aborted) {
       try {
         const swept = await this.leases.sweep();
-        if (swept.recovered || swept.crashed || swept.cancelled) this.log.info('jobs_recovered', { ...swept });
+        if (swept.recovered || swept.quarantined || swept.cancelled) this.log.info('jobs_recovered', { ...swept });
         await this.leases.heartbeat(
           { id: this.id, host: hostname(), pid: process.pid, concurrency: this.options.concurrency, running: this.running.size, startedAt: this.startedAt },
           this.sweepEveryMs * 3,
@@ -288,7 +317,7 @@ export class Worker {
         this.log.warn('maintenance_failed', { error: (error as Error).message });
       }
       // Jitter keeps a fleet of workers from sweeping in lockstep.
-      await pause(this.sweepEveryMs * (0.75 + Math.random() * 0.5), stop);
+      await pause(this.sweepEveryMs * (0.5 + Math.random() * 0.5), stop);
     }
   }
 }

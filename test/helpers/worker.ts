@@ -15,12 +15,23 @@ export interface TestWorker {
 export async function startTestWorker(
   services: TestServices,
   handler: JobHandler,
-  options: { concurrency?: number; settings?: Partial<QueueSettings>; maintenance?: () => Promise<unknown> } = {},
+  options: { concurrency?: number; settings?: Partial<QueueSettings>; maintenance?: () => Promise<unknown>; timeoutFor?: (job: Job) => number } = {},
 ): Promise<TestWorker> {
   const queue = new JobQueue(services.redis, { ...queueSettings(services.config), ...options.settings });
   const blocking = createBlockingRedis(services.config.redisUrl, silentLogger, 'test-worker-take');
   const subscriber = createBlockingRedis(services.config.redisUrl, silentLogger, 'test-worker-cancel');
-  const worker = new Worker({ queue, blocking, subscriber, handler, concurrency: options.concurrency ?? 2, log: silentLogger, maintenance: options.maintenance });
+  const worker = new Worker({
+    queue,
+    blocking,
+    subscriber,
+    handler,
+    concurrency: options.concurrency ?? 2,
+    log: silentLogger,
+    logLevel: 'error',
+    maintenance: options.maintenance,
+    redisUrl: services.config.redisUrl,
+    timeoutFor: options.timeoutFor,
+  });
   await worker.start();
   return {
     worker,

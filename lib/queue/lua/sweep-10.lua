@@ -1,14 +1,16 @@
 -- Housekeeping any worker may run at any time, as often as it likes (each step is idempotent):
 -- 1. due retries move from delayed to pending;
 -- 2. ids in processing that never got a lease (a worker died between BLMOVE and claim) get a grace lease;
--- 3. jobs whose lease expired (their worker died or hung) go back to pending ahead of their priority, or
---    fail with worker_crashed when they had no attempt left, or end cancelled when a cancel was asked for;
--- 4. finished jobs older than the retention period leave the indexes (their hashes expire by themselves).
--- KEYS[1] pending   KEYS[2] processing   KEYS[3] delayed   KEYS[4] leases   KEYS[5] failed zset
--- KEYS[6] cancelled zset   KEYS[7] completed zset   KEYS[8] recent zset   KEYS[9] history outbox
+-- 3. jobs whose lease expired (their worker died or hung) go back to pending ahead of their priority, or go
+--    to the dead-letter list with worker_crashed when that was their last attempt (a job that keeps killing
+--    its worker is quarantined, not retried for ever), or end cancelled when a cancel was asked for;
+-- 4. finished jobs older than the retention period leave the indexes (their hashes expire by themselves),
+--    and dead-letter entries whose record has expired leave the dead list.
+-- KEYS[1] pending   KEYS[2] processing   KEYS[3] delayed   KEYS[4] leases   KEYS[5] dead list
+-- KEYS[6] cancelled zset   KEYS[7] completed zset   KEYS[8] recent zset   KEYS[9] history outbox   KEYS[10] failed zset
 -- ARGV[1] now (ms)   ARGV[2] job key prefix   ARGV[3] grace for unleased ids (ms)   ARGV[4] retention (ms)
 -- ARGV[5] batch size   ARGV[6] error JSON for worker_crashed   ARGV[7] error JSON for a cancel
--- Returns {promoted, recovered, crashed_failed, cancelled}
+-- Returns {promoted, recovered, quarantined, cancelled}
 local now, prefix, grace, retention, batch = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local promoted, recovered, crashed, cancelled = 0, 0, 0, 0
 
@@ -38,7 +40,11 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0
       finalize(job, id, 'cancelled', 'error', ARGV[7], now, retention, KEYS[6], KEYS[9])
       cancelled = cancelled + 1
     elseif attempts >= max_attempts then
-      finalize(job, id, 'failed', 'error', ARGV[6], now, retention, KEYS[5], KEYS[9])
+      redis.call('HSET', job, 'status', 'dead', 'error', ARGV[6], 'finished_at', now)
+      redis.call('HDEL', job, 'lease_token', 'run_at')
+      redis.call('PEXPIRE', job, retention)
+      redis.call('LPUSH', KEYS[5], id)
+      redis.call('LPUSH', KEYS[9], id)
       crashed = crashed + 1
     else
       redis.call('HSET', job, 'status', 'pending')
@@ -50,6 +56,12 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0
 end
 
 local horizon = now - retention
-for i = 5, 8 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', horizon) end
+for i = 6, 8 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', horizon) end
+redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', horizon)
+for _ = 1, batch do
+  local oldest = redis.call('LINDEX', KEYS[5], -1)
+  if not oldest or redis.call('EXISTS', prefix .. oldest) == 1 then break end
+  redis.call('RPOP', KEYS[5])
+end
 
 return {promoted, recovered, crashed, cancelled}

@@ -1,6 +1,7 @@
 -- Ends a lease holder's attempt in one atomic step: the id leaves processing and the record says why.
 -- KEYS[1] processing list   KEYS[2] leases zset   KEYS[3] the job's hash   KEYS[4] pending list
 -- KEYS[5] delayed zset   KEYS[6] the outcome's finished zset (completed/failed/cancelled)   KEYS[7] history outbox
+-- KEYS[8] stats hash (counts fenced_rejections)
 -- ARGV[1] job id   ARGV[2] lease token   ARGV[3] now (ms)
 -- ARGV[4] outcome: completed | failed | cancelled | retry (run again at ARGV[6]) | release (back to pending,
 --         the attempt not counted: graceful shutdown)
@@ -9,8 +10,10 @@
 -- ARGV[10] '1' when a retry must not use up the job's attempts (our own outage, not the job's fault)
 -- Returns the outcome applied, or 'fenced' when the token no longer holds the lease (nothing changes).
 local id, token, now, outcome = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-if redis.call('HGET', KEYS[3], 'lease_token') ~= token then return 'fenced' end
-if redis.call('LREM', KEYS[1], 1, id) == 0 then return 'fenced' end
+if redis.call('HGET', KEYS[3], 'lease_token') ~= token or redis.call('LREM', KEYS[1], 1, id) == 0 then
+  redis.call('HINCRBY', KEYS[8], 'fenced_rejections', 1)
+  return 'fenced'
+end
 redis.call('ZREM', KEYS[2], id)
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[3], 'progress', ARGV[9]) end
 local priority = tonumber(redis.call('HGET', KEYS[3], 'priority')) or 0

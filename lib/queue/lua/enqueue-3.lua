@@ -1,0 +1,36 @@
+-- Creates one or more job records in one atomic step and puts each runnable one into the pending list at its
+-- priority's place: a scrape-all parent and its children appear together or not at all. With an idempotency
+-- key, a request already seen returns the job it created instead of creating another.
+-- KEYS[1] pending list   KEYS[2] recent jobs zset (created_at)   KEYS[3] idempotency key (unused without ARGV[3])
+-- ARGV[1] job key prefix   ARGV[2] created_at (ms)   ARGV[3] request fingerprint, or '' for none
+-- ARGV[4] how long the idempotency key is remembered (ms)
+-- then per job: id, priority, runnable (1: into pending; 0: record only, e.g. a parent), n, then n field/value items
+-- Returns {'created', count}, {'existing', first job id} for the same request again, {'conflict', first job id}
+-- for another request under the same key, or {'taken', 0} (nothing written) when a job id already exists.
+local prefix, now, fingerprint = ARGV[1], ARGV[2], ARGV[3]
+if fingerprint ~= '' then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then
+    local at = string.find(seen, ' ', 1, true)
+    local seen_fingerprint, seen_id = string.sub(seen, 1, at - 1), string.sub(seen, at + 1)
+    if seen_fingerprint == fingerprint then return { 'existing', seen_id } end
+    return { 'conflict', seen_id }
+  end
+end
+local jobs = {}
+local i = 5
+while i <= #ARGV do
+  local n = tonumber(ARGV[i + 3])
+  table.insert(jobs, { id = ARGV[i], priority = tonumber(ARGV[i + 1]), runnable = ARGV[i + 2] == '1', first = i + 4, last = i + 3 + n })
+  i = i + 4 + n
+end
+for _, job in ipairs(jobs) do
+  if redis.call('EXISTS', prefix .. job.id) == 1 then return { 'taken', 0 } end
+end
+for _, job in ipairs(jobs) do
+  redis.call('HSET', prefix .. job.id, unpack(ARGV, job.first, job.last))
+  redis.call('ZADD', KEYS[2], now, job.id)
+  if job.runnable then insert_pending(KEYS[1], prefix, job.id, job.priority, false) end
+end
+if fingerprint ~= '' then redis.call('SET', KEYS[3], fingerprint .. ' ' .. jobs[1].id, 'PX', ARGV[4]) end
+return { 'created', #jobs }

@@ -1,0 +1,63 @@
+// Runs in a worker thread: renews the leases of the jobs its worker holds, on an event loop of its own, so a
+// job that blocks the main thread (a huge page to parse, a CPU-bound step) is not mistaken for a dead worker.
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../log.ts';
+import { JobLeases } from '../queue/leases.ts';
+import { JobQueue, type QueueSettings } from '../queue/queue.ts';
+import { createRedis } from '../redis.ts';
+import type { KeeperCommand, KeeperEvent } from './lease-keeper.ts';
+
+const { redisUrl, settings, renewEveryMs, logLevel, workerId } = workerData as {
+  redisUrl: string;
+  settings: QueueSettings;
+  renewEveryMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  workerId: string;
+};
+const log = createLogger(logLevel, { process: 'worker', worker_id: workerId, thread: 'lease-keeper' });
+const redis = createRedis(redisUrl, log, 'worker-leases');
+const leases = new JobLeases(new JobQueue(redis, settings));
+const held = new Map<string, { token: string; until: number }>();
+const port = parentPort!;
+const send = (event: KeeperEvent) => port.postMessage(event);
+
+port.on('message', (command: KeeperCommand) => {
+  if (command.type === 'hold') held.set(command.id, { token: command.token, until: command.until });
+  else if (command.type === 'release') held.delete(command.id);
+  else if (command.type === 'stop') {
+    clearInterval(timer);
+    redis.disconnect();
+    port.close();
+  }
+});
+
+let renewing = false;
+const timer = setInterval(() => {
+  if (renewing) return;
+  renewing = true;
+  void renewAll().finally(() => (renewing = false));
+}, renewEveryMs);
+
+async function renewAll(): Promise<void> {
+  const now = Date.now();
+  await Promise.all(
+    [...held].map(async ([id, { token, until }]) => {
+      // Past its hard deadline a job is left to expire: a main thread stuck for good must not hold it for ever.
+      if (now > until) return;
+      try {
+        const state = await leases.renew(id, token, null);
+        if (state === 'lost') {
+          held.delete(id);
+          send({ type: 'lost', id });
+        } else if (state === 'cancel_requested') {
+          send({ type: 'cancel', id });
+        }
+      } catch (error) {
+        // The lease outlives a few missed renewals; the next tick tries again.
+        log.warn('lease_renew_failed', { job_id: id, error: (error as Error).message });
+      }
+    }),
+  );
+}
+
+send({ type: 'ready' });
