@@ -131,9 +131,8 @@ describe('fullPostText', () => {
         'Summary',
         'Pull lost funds manually from the optimism escrow via an executive vote.',
         'Overview',
-        // The <br> is followed by a newline in the HTML, and htmlToText counts both.
-        'A user accidentally called the burn function on the escrow & lost their DAI.',
-        '(Synthetic fixture text: the rest of this post was not captured.)',
+        // A <br> is one line break, even when the HTML has a newline after it.
+        'A user accidentally called the burn function on the escrow & lost their DAI.\n(Synthetic fixture text: the rest of this post was not captured.)',
         'someone:',
         'Can the funds be recovered?',
         'Yes, with an executive vote > a governance poll.',

@@ -213,8 +213,9 @@ export function withRateLimit(http: HttpClient, limit: RateLimit): HttpClient {
  * Upstreams write the reset three ways: Unix seconds (GitHub), an ISO time (Mastodon), seconds from now (Reddit).
  */
 export function exhaustedQuotaWait(headers: Record<string, string>, now = Date.now()): number | null {
-  const remaining = headers['x-ratelimit-remaining'];
-  const reset = headers['x-ratelimit-reset']?.trim();
+  // Bluesky and the IETF draft drop the x- prefix.
+  const remaining = headers['x-ratelimit-remaining'] ?? headers['ratelimit-remaining'];
+  const reset = (headers['x-ratelimit-reset'] ?? headers['ratelimit-reset'])?.trim();
   if (remaining === undefined || Number(remaining) > 0 || !reset) return null;
   let until: number;
   if (/^\d+(?:\.\d+)?$/.test(reset)) {

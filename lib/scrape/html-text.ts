@@ -11,6 +11,13 @@ export function htmlToText(html: string | null | undefined): string {
   if (!/[<&]/.test(html)) return html.replace(/[ \t]+/g, ' ').trim();
   const $ = cheerio.load(html, null, false);
   $('script, style').remove();
+  // Line breaks in the markup are layout, not text (except inside <pre>); only <br> and blocks break lines.
+  $('*')
+    .addBack()
+    .contents()
+    .each((_, node) => {
+      if (node.type === 'text' && $(node).closest('pre').length === 0) node.data = node.data.replace(/\s+/g, ' ');
+    });
   $('br').replaceWith('\n');
   $(BLOCKS).each((_, element) => {
     $(element).prepend('\n\n').append('\n\n');
