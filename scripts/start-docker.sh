@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Runs the compose stack (compose.yaml) on this machine and tells you where it answers.
+#
+#   scripts/start-docker.sh [--build]        start (building the image first with --build), wait until /ready
+#                                            answers through nginx, print the URL
+#   scripts/start-docker.sh --migrate FILE [--dry-run]
+#                                            import a legacy posts export (CSV or JSON lines) into the stack
+#   scripts/start-docker.sh --logs [SERVICE] follow the logs (of one service)
+#   scripts/start-docker.sh --status         services and their health, queue lengths, the URL
+#   scripts/start-docker.sh --stop           stop and remove the containers; the volumes (data, backups) stay
+#   scripts/start-docker.sh --help
+#
+# Needs POSTGRES_PASSWORD in .env: it offers to write a random one (without a terminal it only does so when
+# VIBE_ASSUME_YES=y). READY_TIMEOUT (seconds, default 180) bounds the wait for /ready.
+# Uses `docker compose` when present, else `docker-compose`; compose.override.yaml is added when it exists.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PROG="start-docker"
+# shellcheck source=scripts/docker-common.sh
+. "$ROOT/scripts/docker-common.sh"
+
+# The comment block at the top of this file, without its #.
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+
+compose() {
+  local files=(-f "$ROOT/compose.yaml")
+  [ -f "$ROOT/compose.override.yaml" ] && files+=(-f "$ROOT/compose.override.yaml")
+  "${COMPOSE[@]}" --project-directory "$ROOT" "${files[@]}" "$@"
+}
+
+https_port() {
+  local published
+  published=$(compose port nginx 443 2>/dev/null | tail -n 1 || true)
+  if [ -n "$published" ]; then
+    echo "${published##*:}"
+  else
+    local port
+    port=$(env_value HTTPS_PORT)
+    echo "${port:-443}"
+  fi
+}
+
+url() {
+  local port
+  port=$(https_port)
+  if [ "$port" = 443 ]; then echo "https://localhost"; else echo "https://localhost:$port"; fi
+}
+
+# /ready through nginx, from this machine when curl is here, else from inside the nginx container.
+ready() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsk -o /dev/null --max-time 5 "$1/ready"
+  else
+    compose exec -T nginx curl -fsk -o /dev/null --max-time 5 https://127.0.0.1/ready >/dev/null 2>&1
+  fi
+}
+
+start() {
+  local build=$1 timeout=${READY_TIMEOUT:-180}
+  ensure_env
+  local args=(up -d --remove-orphans)
+  [ "$build" = 1 ] && args+=(--build)
+  compose "${args[@]}"
+  local base
+  base=$(url)
+  say "waiting for $base/ready to answer through nginx (up to ${timeout}s)"
+  local deadline=$((SECONDS + timeout))
+  until ready "$base"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      compose ps >&2 || true
+      die "the API did not answer /ready through nginx within ${timeout}s: see \`scripts/start-docker.sh --logs api\`"
+    fi
+    sleep 2
+  done
+  say "up: $base (the certificate is self-signed unless you provided one)"
+  echo "$base"
+}
+
+import_legacy() {
+  [ $# -ge 1 ] || die "--migrate needs the export file: --migrate posts.csv [--dry-run]"
+  local file=$1
+  shift
+  [ -f "$file" ] || die "no such file: $file"
+  ensure_env
+  local abs name
+  abs="$(cd "$(dirname "$file")" && pwd)/$(basename "$file")"
+  name=$(basename "$file")
+  # The container sees only what is mounted: the file goes in read-only under /import. It runs as uid 1000, so the
+  # file must be readable by others (chmod o+r) when it belongs to another user.
+  compose run --rm -v "$abs:/import/$name:ro" api node dist/scripts/import-legacy.js "/import/$name" "$@"
+}
+
+status() {
+  ensure_env
+  compose ps
+  local prefix redis_id
+  prefix=$(env_value REDIS_PREFIX)
+  prefix=${prefix:-vibe}
+  [[ "$prefix" =~ ^[A-Za-z0-9_.-]{1,64}$ ]] || die "REDIS_PREFIX must be 1-64 letters, digits, \"_\", \".\" or \"-\", got \"$prefix\""
+  redis_id=$(compose ps -q redis 2>/dev/null || true)
+  if [ -z "$redis_id" ]; then
+    say "redis is not running: no queue figures"
+    return 0
+  fi
+  local figures
+  figures=$(compose exec -T redis sh -c "
+    printf 'pending %s\n' \"\$(redis-cli LLEN $prefix:jobs:pending)\"
+    printf 'processing %s\n' \"\$(redis-cli LLEN $prefix:jobs:processing)\"
+    printf 'delayed %s\n' \"\$(redis-cli ZCARD $prefix:jobs:delayed)\"
+    printf 'history_to_copy %s\n' \"\$(redis-cli LLEN $prefix:jobs:history)\"
+    printf 'worker_heartbeats %s\n' \"\$(redis-cli ZCARD $prefix:workers)\"
+    printf 'used_memory %s\n' \"\$(redis-cli INFO memory | sed -n 's/^used_memory_human://p' | tr -d '\r')\"
+  ") || { say "could not read the queue from redis"; return 0; }
+  echo
+  echo "queue ($prefix):"
+  printf '  %s\n' "${figures//$'\n'/$'\n'  }"
+  echo
+  echo "url: $(url)"
+}
+
+[ $# -gt 0 ] || set -- --start
+build=0
+action=start
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) build=1; shift ;;
+    --start) shift ;;
+    --migrate) action=migrate; shift; args=("$@"); break ;;
+    --logs) action=logs; shift; args=("$@"); break ;;
+    --status) action=status; shift ;;
+    --stop) action=stop; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+done
+
+find_compose
+cd "$ROOT"
+case "$action" in
+  start) start "$build" ;;
+  migrate)
+    [ "$build" = 0 ] || compose build
+    import_legacy ${args[@]+"${args[@]}"}
+    ;;
+  logs) ensure_env; compose logs -f --tail=200 ${args[@]+"${args[@]}"} ;;
+  status) status ;;
+  stop) ensure_env; compose down ;;
+esac
