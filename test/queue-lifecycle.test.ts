@@ -217,14 +217,15 @@ describe('a job through its life', () => {
     assert.equal(await queue.cancel(job.id), 'cancelled');
   });
 
-  test('finished jobs expire from Redis after the retention period and stay in PostgreSQL', async () => {
+  test('finished jobs are copied into PostgreSQL, then expire from Redis after the retention period', async () => {
     worker = await startTestWorker(services, async () => ({ found: 3, inserted: 2 }));
     const job = await enqueue('history.example');
     await waitForJob(queue, job.id, isFinished);
-    const ttl = await services.redis.pttl(queue.keys.job(job.id));
-    assert.ok(ttl > services.config.jobRetentionMs - 60_000 && ttl <= services.config.jobRetentionMs, `ttl was ${ttl}`);
+    assert.equal(await services.redis.pttl(queue.keys.job(job.id)), -1, 'no record expires before it is in PostgreSQL');
     await flushJobHistory(queue, services.sql);
     assert.equal(await services.redis.llen(queue.keys.history), 0);
+    const ttl = await services.redis.pttl(queue.keys.job(job.id));
+    assert.ok(ttl > services.config.jobRetentionMs - 60_000 && ttl <= services.config.jobRetentionMs, `ttl was ${ttl}`);
     await services.redis.del(queue.keys.job(job.id)); // as if the retention period had passed, or Redis was flushed
     const stored = await getJobHistory(services.sql, job.id);
     assert.equal(stored?.status, 'completed');

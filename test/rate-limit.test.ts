@@ -49,10 +49,10 @@ describe('the per-host rate limit, shared by every worker through Redis', () => 
   });
 
   test('a hold on a host (Retry-After, a quota, a backoff field) pauses every worker until it passes', async () => {
-    const limiter = createHostLimiter(services.redis, services.config.redisPrefix, { requestTimeoutMs: 1_000, maxWaitMs: 100 });
+    const limiter = createHostLimiter(services.redis, services.config.redisPrefix, { maxWaitMs: 100 });
     const limit = { requests: 100, perMs: 1_000, concurrency: 5 };
     await limiter.hold('held.example', 60_000);
-    const other = createHostLimiter(services.redis, services.config.redisPrefix, { requestTimeoutMs: 1_000, maxWaitMs: 100 });
+    const other = createHostLimiter(services.redis, services.config.redisPrefix, { maxWaitMs: 100 });
     await assert.rejects(other.acquire('held.example', limit, new AbortController().signal), (error: Error & { code?: string; retryAfterMs?: number }) => {
       assert.equal(error.code, 'upstream_rate_limited');
       assert.ok((error.retryAfterMs ?? 0) > 50_000);
@@ -60,5 +60,17 @@ describe('the per-host rate limit, shared by every worker through Redis', () => 
     });
     const release = await other.acquire('free.example', limit, new AbortController().signal);
     release();
+  });
+
+  test('a slot held by a worker that died mid-request frees itself within seconds', async () => {
+    const limiter = createHostLimiter(services.redis, services.config.redisPrefix, { maxWaitMs: 60_000 });
+    const limit = { requests: 100, perMs: 1_000, concurrency: 1 };
+    const keys = `${services.config.redisPrefix}:host:orphan.example:inflight`;
+    // A dead worker's admission: in flight, never released, never extended again.
+    await services.redis.zadd(keys, Date.now() + 2_000, 'dead-worker-token');
+    const started = Date.now();
+    const release = await limiter.acquire('orphan.example', limit, new AbortController().signal);
+    release();
+    assert.ok(Date.now() - started >= 1_500, 'the slot was respected while it lived');
   });
 });

@@ -9,10 +9,15 @@ import type { HostLimiter } from './client.ts';
 
 const ACQUIRE = readFileSync(new URL('./lua/host-acquire-3.lua', import.meta.url), 'utf8');
 const HOLD = readFileSync(new URL('./lua/host-hold-1.lua', import.meta.url), 'utf8');
+const EXTEND = readFileSync(new URL('./lua/host-extend-1.lua', import.meta.url), 'utf8');
+// An in-flight slot lives this long unless its request extends it: a worker killed mid-request frees its slot
+// within this, while a slow download keeps its own.
+const IN_FLIGHT_TTL_MS = 15_000;
 
 type LimiterCommands = {
   vibeHostAcquire(admissions: string, inFlight: string, hold: string, token: string, requests: number, perMs: number, concurrency: number, inFlightTtlMs: number): Promise<number>;
   vibeHostHold(hold: string, ms: number): Promise<number>;
+  vibeHostExtend(inFlight: string, token: string, ms: number): Promise<number>;
 };
 
 /**
@@ -20,16 +25,16 @@ type LimiterCommands = {
  * in flight per upstream host, whatever the number of workers. A wait longer than `maxWaitMs` is not slept
  * through: the attempt fails as rate-limited with that delay, so the job frees its slot and retries later.
  */
-export function createHostLimiter(redis: Redis, prefix: string, options: { requestTimeoutMs: number; maxWaitMs?: number }): HostLimiter {
+export function createHostLimiter(redis: Redis, prefix: string, options: { maxWaitMs?: number } = {}): HostLimiter {
   const keys = queueKeys(prefix);
   const commands = redis as unknown as Redis & LimiterCommands;
   if (!('vibeHostAcquire' in redis)) {
     redis.defineCommand('vibeHostAcquire', { lua: ACQUIRE, numberOfKeys: 3 });
     redis.defineCommand('vibeHostHold', { lua: HOLD, numberOfKeys: 1 });
+    redis.defineCommand('vibeHostExtend', { lua: EXTEND, numberOfKeys: 1 });
   }
   const maxWaitMs = options.maxWaitMs ?? 30_000;
-  // An admitted request that never reports back (its worker died) frees its slot after this long.
-  const inFlightTtlMs = options.requestTimeoutMs * 3;
+  const inFlightTtlMs = IN_FLIGHT_TTL_MS;
 
   return {
     async acquire(host: string, limit: RateLimit, signal: AbortSignal) {
@@ -40,7 +45,12 @@ export function createHostLimiter(redis: Redis, prefix: string, options: { reque
         signal.throwIfAborted();
         const wait = await commands.vibeHostAcquire(hostKeys.admissions, hostKeys.inFlight, hostKeys.holdUntil, token, limit.requests, limit.perMs, limit.concurrency, inFlightTtlMs);
         if (wait === 0) {
-          return () => void redis.zrem(hostKeys.inFlight, token).catch(() => {});
+          const keepAlive = setInterval(() => void commands.vibeHostExtend(hostKeys.inFlight, token, inFlightTtlMs).catch(() => {}), inFlightTtlMs / 3);
+          keepAlive.unref();
+          return () => {
+            clearInterval(keepAlive);
+            void redis.zrem(hostKeys.inFlight, token).catch(() => {});
+          };
         }
         // -1: the concurrency cap is full; a slot frees when a request ends, so poll briefly.
         const pause = wait < 0 ? 20 + Math.random() * 30 : wait + Math.random() * 20;

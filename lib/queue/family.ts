@@ -74,7 +74,6 @@ export async function settleParents(queue: JobQueue, parentIds: Iterable<string>
       });
     if (summary.error) transaction.hset(key, 'error', JSON.stringify(summary.error));
     await transaction
-      .pexpire(key, queue.settings.retentionMs)
       .zadd(queue.keys.finished[finalStatus], now, id)
       .lpush(queue.keys.history, id)
       .exec();

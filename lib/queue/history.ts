@@ -10,8 +10,9 @@ const LOCK_MS = 30_000;
 
 /**
  * Copies finished jobs from the Redis outbox (filled atomically when a job finishes) into PostgreSQL.
- * One flusher at a time holds a lock; entries leave the outbox only after they are written, so a Postgres
- * outage delays the history but loses none of it. Returns how many entries were copied.
+ * One flusher at a time holds a lock; entries leave the outbox only after they are written, and only then does
+ * a record's retention clock start, so a Postgres outage delays the history but loses none of it. Returns how
+ * many entries were copied.
  */
 export async function flushJobHistory(queue: JobQueue, sql: Sql): Promise<number> {
   const { redis, keys } = queue;
@@ -20,7 +21,7 @@ export async function flushJobHistory(queue: JobQueue, sql: Sql): Promise<number
   try {
     const ids = await redis.lrange(keys.history, -BATCH, -1);
     if (ids.length === 0) {
-      await queue.scripts.run('history-ack', [keys.historyLock, keys.history], [token, 0]);
+      await queue.scripts.run('history-ack', [keys.historyLock, keys.history], [token, 0, queue.settings.retentionMs, keys.jobPrefix]);
       return 0;
     }
     const pipeline = redis.pipeline();
@@ -29,13 +30,13 @@ export async function flushJobHistory(queue: JobQueue, sql: Sql): Promise<number
       .map(([, hash]) => fromHash(hash as Record<string, string>))
       .filter((job): job is Job => job !== null && isFinal(job.status));
     await saveJobHistory(sql, jobs);
-    await queue.scripts.run('history-ack', [keys.historyLock, keys.history], [token, ids.length]);
+    await queue.scripts.run('history-ack', [keys.historyLock, keys.history], [token, ids.length, queue.settings.retentionMs, keys.jobPrefix]);
     // Children finishing is what finishes a scrape-all parent; this is the one place that sees them all.
     await settleParents(queue, jobs.flatMap((job) => (job.parent ? [job.parent] : [])));
     return ids.length;
   } catch (error) {
     // Acknowledging nothing releases our lock (and only ours) so the next flush can try again.
-    await queue.scripts.run('history-ack', [keys.historyLock, keys.history], [token, 0]).catch(() => {});
+    await queue.scripts.run('history-ack', [keys.historyLock, keys.history], [token, 0, queue.settings.retentionMs, keys.jobPrefix]).catch(() => {});
     throw error;
   }
 }

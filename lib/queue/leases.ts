@@ -75,7 +75,6 @@ export class JobLeases {
         outcome,
         payload,
         details.retryAt ?? now,
-        this.queue.settings.retentionMs,
         this.keys.jobPrefix,
         details.progress ? JSON.stringify(details.progress) : '',
         details.keepAttempt ? '1' : '0',

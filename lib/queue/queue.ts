@@ -129,7 +129,7 @@ export class JobQueue {
     return (await this.scripts.run(
       'cancel',
       [this.keys.pending, this.keys.delayed, this.keys.job(id), this.keys.finished.cancelled, this.keys.history],
-      [id, Date.now(), this.settings.retentionMs, this.keys.cancelChannel, error],
+      [id, Date.now(), this.keys.cancelChannel, error],
     )) as CancelOutcome;
   }
 

@@ -28,7 +28,7 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
   const blocking = createBlockingRedis(config.redisUrl, log, 'worker-take');
   const subscriber = createBlockingRedis(config.redisUrl, log, 'worker-cancel');
   const sql = createSql(config.databaseUrl, log, { max: Math.max(2, config.workerConcurrency + 1) });
-  const limiter = createHostLimiter(redis, config.redisPrefix, { requestTimeoutMs: config.httpTimeoutMs });
+  const limiter = createHostLimiter(redis, config.redisPrefix);
   const http = createHttpClient({ userAgent: config.httpUserAgent, timeoutMs: config.httpTimeoutMs, log, limiter });
   const close = async () => {
     redis.disconnect();

@@ -6,8 +6,8 @@
 -- ARGV[4] outcome: completed | failed | cancelled | retry (run again at ARGV[6]) | release (back to pending,
 --         the attempt not counted: graceful shutdown)
 -- ARGV[5] result JSON (completed) or error JSON (the others)   ARGV[6] retry due time (ms)
--- ARGV[7] retention of a finished record (ms)   ARGV[8] job key prefix   ARGV[9] progress JSON or ''
--- ARGV[10] '1' when a retry must not use up the job's attempts (our own outage, not the job's fault)
+-- ARGV[7] job key prefix   ARGV[8] progress JSON or ''
+-- ARGV[9] '1' when a retry must not use up the job's attempts (our own outage, not the job's fault)
 -- Returns the outcome applied, or 'fenced' when the token no longer holds the lease (nothing changes).
 local id, token, now, outcome = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 if redis.call('HGET', KEYS[3], 'lease_token') ~= token or redis.call('LREM', KEYS[1], 1, id) == 0 then
@@ -15,16 +15,16 @@ if redis.call('HGET', KEYS[3], 'lease_token') ~= token or redis.call('LREM', KEY
   return 'fenced'
 end
 redis.call('ZREM', KEYS[2], id)
-if ARGV[9] ~= '' then redis.call('HSET', KEYS[3], 'progress', ARGV[9]) end
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[3], 'progress', ARGV[8]) end
 local priority = tonumber(redis.call('HGET', KEYS[3], 'priority')) or 0
 
 if outcome == 'retry' then
   redis.call('HSET', KEYS[3], 'status', 'pending', 'error', ARGV[5])
   redis.call('HDEL', KEYS[3], 'lease_token')
-  if ARGV[10] == '1' then redis.call('HINCRBY', KEYS[3], 'max_attempts', 1) end
+  if ARGV[9] == '1' then redis.call('HINCRBY', KEYS[3], 'max_attempts', 1) end
   local due = tonumber(ARGV[6])
   if due <= now then
-    insert_pending(KEYS[4], ARGV[8], id, priority, false)
+    insert_pending(KEYS[4], ARGV[7], id, priority, false)
   else
     redis.call('HSET', KEYS[3], 'run_at', due)
     redis.call('ZADD', KEYS[5], due, id)
@@ -36,14 +36,14 @@ if outcome == 'release' then
   redis.call('HSET', KEYS[3], 'status', 'pending')
   redis.call('HDEL', KEYS[3], 'lease_token')
   redis.call('HINCRBY', KEYS[3], 'attempts', -1)
-  insert_pending(KEYS[4], ARGV[8], id, priority, true)
+  insert_pending(KEYS[4], ARGV[7], id, priority, true)
   return 'release'
 end
 
 if outcome == 'completed' then
   redis.call('HDEL', KEYS[3], 'error')
-  finalize(KEYS[3], id, 'completed', 'result', ARGV[5], now, ARGV[7], KEYS[6], KEYS[7])
+  finalize(KEYS[3], id, 'completed', 'result', ARGV[5], now, KEYS[6], KEYS[7])
 else
-  finalize(KEYS[3], id, outcome, 'error', ARGV[5], now, ARGV[7], KEYS[6], KEYS[7])
+  finalize(KEYS[3], id, outcome, 'error', ARGV[5], now, KEYS[6], KEYS[7])
 end
 return outcome

@@ -36,12 +36,12 @@ local function insert_pending(pending, job_prefix, id, priority, ahead)
   return redis.call('LPUSH', pending, id)
 end
 
--- Marks a job finished (completed, failed or cancelled): it expires after the retention period, is counted
--- in its outcome's set, and is queued in the history outbox that workers copy into PostgreSQL.
-local function finalize(job, id, status, field, value, now, retention_ms, done_set, history)
+-- Marks a job finished (completed, failed or cancelled): it is counted in its outcome's set and queued in the
+-- history outbox. Its record starts to expire only once that outbox entry is in PostgreSQL (history-ack), so a
+-- long PostgreSQL outage delays the history but can never let a record expire before it was copied.
+local function finalize(job, id, status, field, value, now, done_set, history)
   redis.call('HSET', job, 'status', status, field, value, 'finished_at', now)
   redis.call('HDEL', job, 'lease_token', 'run_at')
-  redis.call('PEXPIRE', job, retention_ms)
   redis.call('ZADD', done_set, now, id)
   redis.call('LPUSH', history, id)
 end

@@ -4,7 +4,7 @@
 -- 3. jobs whose lease expired (their worker died or hung) go back to pending ahead of their priority, or go
 --    to the dead-letter list with worker_crashed when that was their last attempt (a job that keeps killing
 --    its worker is quarantined, not retried for ever), or end cancelled when a cancel was asked for;
--- 4. finished jobs older than the retention period leave the indexes (their hashes expire by themselves),
+-- 4. finished jobs older than the retention period leave the indexes (their hashes expire once in history),
 --    and dead-letter entries whose record has expired leave the dead list.
 -- KEYS[1] pending   KEYS[2] processing   KEYS[3] delayed   KEYS[4] leases   KEYS[5] dead list
 -- KEYS[6] cancelled zset   KEYS[7] completed zset   KEYS[8] recent zset   KEYS[9] history outbox   KEYS[10] failed zset
@@ -37,12 +37,11 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0
     local attempts = tonumber(redis.call('HGET', job, 'attempts')) or 0
     local max_attempts = tonumber(redis.call('HGET', job, 'max_attempts')) or 1
     if redis.call('HGET', job, 'cancel_requested') == '1' then
-      finalize(job, id, 'cancelled', 'error', ARGV[7], now, retention, KEYS[6], KEYS[9])
+      finalize(job, id, 'cancelled', 'error', ARGV[7], now, KEYS[6], KEYS[9])
       cancelled = cancelled + 1
     elseif attempts >= max_attempts then
       redis.call('HSET', job, 'status', 'dead', 'error', ARGV[6], 'finished_at', now)
       redis.call('HDEL', job, 'lease_token', 'run_at')
-      redis.call('PEXPIRE', job, retention)
       redis.call('LPUSH', KEYS[5], id)
       redis.call('LPUSH', KEYS[9], id)
       crashed = crashed + 1
