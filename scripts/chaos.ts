@@ -69,10 +69,19 @@ try {
   processes.push(api);
   await api.waitForEvent('api_listening', 30_000);
   const workers: Spawned[] = [];
-  const startWorker = () => {
+  const killed = new Set<Spawned>();
+  let finished = false;
+  // Like a restart policy: a worker that exits by itself (one started while PostgreSQL is down refuses to run)
+  // is started again a moment later.
+  const startWorker = (): Spawned => {
     const worker = spawnEntry('worker.ts', env);
     processes.push(worker);
     workers.push(worker);
+    void worker.exited.then(() => {
+      if (killed.has(worker) || finished) return;
+      log(`worker ${worker.child.pid} exited by itself (${worker.stderr.at(-1) ?? 'no message'}); starting another`);
+      setTimeout(() => !finished && startWorker(), 2_000);
+    });
     return worker;
   };
   for (let i = 0; i < WORKERS; i++) startWorker();
@@ -104,14 +113,14 @@ try {
         pgOutages += 1;
         setTimeout(() => void pg.start().then(() => log('PostgreSQL is back')), PG_OUTAGE_MS);
       }
-      await killOne(workers, startWorker, recoveries);
-      kills += 1;
+      if (await killOne(workers, startWorker, recoveries, killed)) kills += 1;
     }
   })();
 
   await Promise.all([submitting, faults]);
   log(`accepted ${accepted.size} of ${JOBS}; waiting for every job to finish`);
   const states = await waitForFinal([...accepted.values()]);
+  finished = true;
 
   const byStatus: Record<string, number> = {};
   for (const state of states.values()) byStatus[state] = (byStatus[state] ?? 0) + 1;
@@ -193,7 +202,7 @@ async function submitOne(i: number, accepted: Map<number, string>): Promise<void
 }
 
 /** SIGKILLs the worker holding the most jobs, starts a replacement, and times how long its jobs take to run again. */
-async function killOne(workers: Spawned[], startWorker: () => Spawned, recoveries: number[]): Promise<void> {
+async function killOne(workers: Spawned[], startWorker: () => Spawned, recoveries: number[], killed: Set<Spawned>): Promise<boolean> {
   const alive = workers.filter((worker) => worker.child.exitCode === null && worker.child.signalCode === null);
   const held = new Map<string, string[]>();
   for (const id of await redis.lrange('vibe:jobs:processing', 0, -1).catch(() => [] as string[])) {
@@ -203,10 +212,11 @@ async function killOne(workers: Spawned[], startWorker: () => Spawned, recoverie
   const pidOf = (worker: Spawned) => worker.child.pid;
   const victim =
     alive.find((worker) => [...held.keys()].some((owner) => owner.includes(`-${pidOf(worker)}-`))) ?? alive[Math.floor(Math.random() * alive.length)];
-  if (!victim) return;
+  if (!victim) return false;
   const owner = [...held.keys()].find((key) => key.includes(`-${pidOf(victim)}-`));
   const jobs = owner ? held.get(owner)! : [];
   const killedAt = Date.now();
+  killed.add(victim);
   victim.child.kill('SIGKILL');
   await victim.exited;
   startWorker();
@@ -224,6 +234,7 @@ async function killOne(workers: Spawned[], startWorker: () => Spawned, recoverie
       }
     }),
   );
+  return true;
 }
 
 async function waitForFinal(ids: string[]): Promise<Map<string, string>> {

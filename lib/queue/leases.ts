@@ -43,6 +43,25 @@ export class JobLeases {
     return { status: 'claimed', job: fromHash(pairsToHash(fields))!, token };
   }
 
+  /** Takes and leases up to `most` waiting jobs in one round trip, without blocking; [] when none waits. */
+  async claimMany(workerId: string, most: number, now = Date.now()): Promise<{ job: Job; token: string }[]> {
+    const tokens = Array.from({ length: most }, () => randomUUID());
+    const reply = (await this.queue.scripts.run(
+      'claim-many',
+      [this.keys.pending, this.keys.processing, this.keys.leases],
+      [workerId, now, this.queue.settings.leaseMs, most, this.keys.jobPrefix, ...tokens],
+    )) as (string | number)[];
+    const claims: { job: Job; token: string }[] = [];
+    for (let i = 0; i < reply.length; ) {
+      const token = String(reply[i + 1]);
+      const count = Number(reply[i + 2]);
+      const fields = reply.slice(i + 3, i + 3 + count).map(String);
+      claims.push({ job: fromHash(pairsToHash(fields))!, token });
+      i += 3 + count;
+    }
+    return claims;
+  }
+
   async renew(id: string, token: string, progress: JobProgress | null, now = Date.now()): Promise<RenewResult> {
     const reply = await this.queue.scripts.run(
       'renew',

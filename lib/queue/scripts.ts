@@ -7,6 +7,7 @@ const LUA_DIR = new URL('./lua/', import.meta.url);
 const SCRIPT_FILES = {
   enqueue: 'enqueue-3',
   claim: 'claim-3',
+  'claim-many': 'claim-many-3',
   renew: 'renew-3',
   finish: 'finish-8',
   cancel: 'cancel-5',

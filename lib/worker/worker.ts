@@ -130,22 +130,32 @@ export class Worker {
   private async takeLoop(): Promise<void> {
     const stop = this.stopController.signal;
     let failures = 0;
+    let busy = true;
     while (!stop.aborted) {
       if (this.running.size >= this.options.concurrency) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
-      let id: string | null;
       try {
-        id = await this.leases.take(this.options.blocking, TAKE_TIMEOUT_SECONDS);
+        // While work is waiting, fill every free slot in one round trip; when the list runs dry, block on it.
+        if (busy) {
+          const claims = await this.leases.claimMany(this.id, this.options.concurrency - this.running.size);
+          busy = claims.length > 0;
+          for (const claim of claims) this.startJob(claim.job.id, claim);
+          failures = 0;
+          if (busy) continue;
+        }
+        const id = await this.leases.take(this.options.blocking, TAKE_TIMEOUT_SECONDS);
         failures = 0;
+        if (id) {
+          busy = true;
+          this.startJob(id);
+        }
       } catch (error) {
         failures += 1;
         this.log.warn('take_failed', { error: (error as Error).message, failures });
         await pause(Math.min(250 * 2 ** failures, 5_000), stop);
-        continue;
       }
-      if (id) this.startJob(id);
     }
   }
 
@@ -160,12 +170,12 @@ export class Worker {
     if (!settled) this.options.blocking.disconnect();
   }
 
-  private startJob(id: string): void {
+  private startJob(id: string, claimed?: { job: Job; token: string }): void {
     const controller = new AbortController();
     const entry: RunningJob = { job: undefined as unknown as Job, token: '', controller, progress: null, done: Promise.resolve() };
     // Reserve the slot before the first await so the take loop never overshoots the concurrency.
     this.running.set(id, entry);
-    entry.done = this.runJob(id, entry)
+    entry.done = this.runJob(id, entry, claimed)
       .catch((error) => this.log.error('job_crashed_worker_loop', { job_id: id, error }))
       .finally(() => {
         this.running.delete(id);
@@ -174,8 +184,8 @@ export class Worker {
       });
   }
 
-  private async runJob(id: string, entry: RunningJob): Promise<void> {
-    const claim = await this.withRedisRetries(() => this.leases.claim(id, this.id), id);
+  private async runJob(id: string, entry: RunningJob, claimed?: { job: Job; token: string }): Promise<void> {
+    const claim = claimed ? { status: 'claimed' as const, ...claimed } : await this.withRedisRetries(() => this.leases.claim(id, this.id), id);
     if (!claim || claim.status !== 'claimed') {
       this.log.warn('job_not_claimed', { job_id: id, reason: claim?.status ?? 'redis_unavailable' });
       return;

@@ -15,6 +15,8 @@ local function insert_pending(pending, job_prefix, id, priority, ahead)
     if ahead then return other > priority end
     return other >= priority
   end
+  -- Nothing runs after a priority-0 job that arrives new: the most common enqueue is one LPUSH.
+  if priority <= 0 and not ahead then return redis.call('LPUSH', pending, id) end
   local head = redis.call('LINDEX', pending, 0)
   if (not head) or runs_after(priority_of(job_prefix, head)) then
     return redis.call('LPUSH', pending, id)
