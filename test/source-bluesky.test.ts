@@ -8,6 +8,7 @@ import { createSource, jwtExpiry, parseSearchResponse } from '../lib/sources/blu
 import type { HighWaterMark, ScrapedPage, ScrapedPost, Source } from '../lib/sources/types.ts';
 import { type FakeRequest, type FakeUpstream, type Handler, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
+import { inTurn } from './helpers/fake-upstream.ts';
 
 const SESSION = fixture('bluesky/create-session-synthetic.json');
 const REFRESHED = fixture('bluesky/refresh-session-synthetic.json');
@@ -35,11 +36,6 @@ function serveBluesky(upstream: FakeUpstream, validTokens = [FIRST.accessJwt, SE
 }
 
 /** Answers each request with the next handler in the list, repeating the last one. */
-function inTurn(...handlers: Handler[]): Handler {
-  let next = 0;
-  return (req) => handlers[Math.min(next++, handlers.length - 1)]!(req);
-}
-
 /** A JWT-shaped token whose only meaningful claim is `exp`. */
 function tokenExpiringAt(ms: number): string {
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

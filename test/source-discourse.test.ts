@@ -8,6 +8,8 @@ import { createSource, fullPostText, parseSearchResults } from '../lib/sources/d
 import type { HighWaterMark, ScrapedPage, ScrapedPost } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Handler, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
+import { thrown } from './helpers/job-errors.ts';
+import { inTurn } from './helpers/fake-upstream.ts';
 
 const SEARCH_PAGE_1 = fixture('discourse/forum-makerdao-search-2021-12.json');
 const SEARCH_PAGE_2 = fixture('discourse/search-page2-synthetic.json');
@@ -34,21 +36,6 @@ function serveForum(upstream: FakeUpstream, prefix = ''): void {
 }
 
 /** Answers each request with the next handler in the list, repeating the last one. */
-function inTurn(...handlers: Handler[]): Handler {
-  let next = 0;
-  return (req) => handlers[Math.min(next++, handlers.length - 1)]!(req);
-}
-
-function thrown(fn: () => unknown): JobError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a JobError');
-}
-
 describe('parseSearchResults on the real forum.makerdao.com capture', () => {
   const page = parseSearchResults(JSON.parse(SEARCH_PAGE_1), MAKERDAO);
   const byId = (id: number) => page.posts.find((p) => p.extra.post_id === id)!;

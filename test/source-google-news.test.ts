@@ -9,6 +9,7 @@ import { createSource, parseSearchFeed, searchUrl, splitTitle } from '../lib/sou
 import type { HighWaterMark, ScrapedPage, Source } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
 import { startPipeline, type Pipeline } from './helpers/pipeline.ts';
+import { thrown } from './helpers/job-errors.ts';
 
 const JP = fixture('google-news/gnews-top-jp-2024-02-prettified.xml');
 const US = fixture('google-news/gnews-top-us-2019-11.xml');
@@ -16,16 +17,6 @@ const SEARCH = fixture('google-news/search-ovhcloud-synthetic.xml');
 const CONSENT = fixture('google-news/consent-synthetic.html');
 const SORRY = fixture('google-news/sorry-synthetic.html');
 const FEED_URL = 'https://news.google.com/rss/search?q=ovhcloud&hl=en-US&gl=US&ceid=US:en';
-
-function thrown(fn: () => unknown): JobError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a JobError');
-}
 
 describe('parseSearchFeed on the real, prettified JP top-stories capture', () => {
   const posts = parseSearchFeed(JP, 'https://news.google.com/rss?hl=ja&gl=JP&ceid=JP:ja');

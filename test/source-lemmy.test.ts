@@ -8,6 +8,8 @@ import { createSource, lemmyDate, parseSearchResponse } from '../lib/sources/lem
 import type { HighWaterMark, ScrapedPage, ScrapedPost } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Handler, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
+import { thrown } from './helpers/job-errors.ts';
+import { inTurn } from './helpers/fake-upstream.ts';
 
 const WORLD_019 = fixture('lemmy/search-posts-lemmy-world-0.19-synthetic.json');
 const ML_018 = fixture('lemmy/search-posts-lemmy-ml-0.18-synthetic.json');
@@ -42,21 +44,6 @@ function serveSearch(upstream: FakeUpstream, posts: unknown[]): void {
 }
 
 /** Answers each request with the next handler in the list, repeating the last one. */
-function inTurn(...handlers: Handler[]): Handler {
-  let next = 0;
-  return (req) => handlers[Math.min(next++, handlers.length - 1)]!(req);
-}
-
-function thrown(fn: () => unknown): JobError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a JobError');
-}
-
 describe('parseSearchResponse on the synthetic Lemmy 0.19 answer', () => {
   const { posts } = parseSearchResponse(JSON.parse(WORLD_019), 'https://lemmy.world');
 

@@ -9,6 +9,7 @@ import { createSource, parseListing, parseSearchFeed } from '../lib/sources/redd
 import type { HighWaterMark, ScrapedPage, Source } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
 import { startPipeline, type Pipeline } from './helpers/pipeline.ts';
+import { thrown } from './helpers/job-errors.ts';
 
 const SEARCH_PAGE_1 = fixture('reddit/go-reddit-search-posts-2020-08.json');
 const SEARCH_PAGE_2 = fixture('reddit/search-page2-synthetic.json');
@@ -19,16 +20,6 @@ const FEED_PAGE_2 = fixture('reddit/search-rss-page2-synthetic.xml');
 const FEED_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>reddit.com: search results - ovhcloud</title></feed>';
 const FEED_URL = 'https://www.reddit.com/search.rss?q=ovhcloud&sort=new&limit=100';
 const CREDENTIALS = { REDDIT_CLIENT_ID: 'synthetic-client-id', REDDIT_CLIENT_SECRET: 'synthetic-client-secret' };
-
-function thrown(fn: () => unknown): JobError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a JobError');
-}
 
 describe('parseListing on the real search capture (2020)', () => {
   const { posts, after: next } = parseListing(JSON.parse(SEARCH_PAGE_1));

@@ -14,6 +14,7 @@ import {
 import type { HighWaterMark, ScrapedPage } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
 import { BT_PAGE_1, BT_PAGE_2, btPage3, serveBt as serveBtPages } from './helpers/trustpilot-upstream.ts';
+import { thrown } from './helpers/job-errors.ts';
 
 const EVENTNET = fixture('trustpilot/eventnet-de-page1-2024-07-prettified.html');
 const CHALLENGE = fixture('trustpilot/challenge-cloudflare-synthetic.html');
@@ -26,16 +27,6 @@ function withoutNextData(html: string): string {
   const end = html.indexOf('</script>', start) + '</script>'.length;
   assert.ok(start > 0 && end > start, 'fixture has no __NEXT_DATA__ script');
   return html.slice(0, start) + html.slice(end);
-}
-
-function thrown(fn: () => unknown): JobError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a JobError');
 }
 
 describe('parseReviewPage on the real bt.com capture', () => {

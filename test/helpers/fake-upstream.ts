@@ -41,6 +41,12 @@ export interface FakeUpstream {
 
 const FIXTURES_DIR = new URL('../fixtures/', import.meta.url);
 
+/** A handler answering with each of `handlers` in turn, the last one from then on: "429 first, then the page". */
+export function inTurn(...handlers: Handler[]): Handler {
+  let next = 0;
+  return (req) => handlers[Math.min(next++, handlers.length - 1)]!(req);
+}
+
 /** Reads test/fixtures/<name> as UTF-8. */
 export function fixture(name: string): string {
   return readFileSync(new URL(name, FIXTURES_DIR), 'utf8');
