@@ -57,7 +57,8 @@ export class Worker {
   private readonly stopController = new AbortController();
   private readonly startedAt = Date.now();
   private slotFreed: (() => void) | null = null;
-  private loops: Promise<void>[] = [];
+  private takeLoopDone: Promise<void> = Promise.resolve();
+  private maintenanceDone: Promise<void> = Promise.resolve();
   private readonly renewEveryMs: number;
   private readonly sweepEveryMs: number;
   private readonly keeper: LeaseKeeper;
@@ -91,7 +92,8 @@ export class Worker {
     await this.keeper.start();
     await this.listenForCancels();
     this.log.info('worker_started', { concurrency: this.options.concurrency, lease_ms: this.options.queue.settings.leaseMs });
-    this.loops = [this.takeLoop(), this.maintenanceLoop()];
+    this.takeLoopDone = this.takeLoop();
+    this.maintenanceDone = this.maintenanceLoop();
   }
 
   /**
@@ -113,6 +115,8 @@ export class Worker {
     await takeLoopSettled;
     // A job taken while the stop began is claimed and released straight away; wait for that too.
     await Promise.all([...this.running.values()].map((entry) => entry.done));
+    // A sweep or heartbeat still in flight would otherwise write after the worker has left.
+    await Promise.race([this.maintenanceDone, sleep(10_000)]);
     await this.leases.leaveWorkers(this.id).catch(() => {});
     await this.keeper.stop();
     this.log.info('worker_stopped', {});
@@ -164,7 +168,7 @@ export class Worker {
   // sweeper gives it a grace lease and then puts it back: nothing is lost.
   private async settleTakeLoop(): Promise<void> {
     const settled = await Promise.race([
-      Promise.all(this.loops).then(() => true),
+      this.takeLoopDone.then(() => true),
       sleep((TAKE_TIMEOUT_SECONDS + 1) * 1_000).then(() => false),
     ]);
     if (!settled) this.options.blocking.disconnect();
