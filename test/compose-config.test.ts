@@ -94,8 +94,12 @@ function appVariables(): string[] {
   return [...names].sort();
 }
 
-// Each test skipped, and counted as skipped, with the reason, when docker-compose is missing: never silently.
-const check = (name: string, fn: () => void) => test(name, { skip: missing }, fn);
+// Without docker-compose every check fails saying how to install it (.ci/run does): compose.yaml is never left unchecked.
+const check = (name: string, fn: () => void) =>
+  test(name, () => {
+    if (missing) assert.fail(missing);
+    fn();
+  });
 
 describe('compose.yaml, as docker-compose resolves it', () => {
   after(() => rmSync(work, { recursive: true, force: true }));

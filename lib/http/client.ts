@@ -1,11 +1,15 @@
 // The one way sources talk to upstream sites: polite (one request at a time per host), retrying what is
 // worth retrying inline, and turning every failure into a JobError the queue knows how to schedule.
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
 import { JobError, permanent, transient } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
+import { sleep } from '../sleep.ts';
 import type { RateLimit } from '../sources/types.ts';
+import { decodeBody, readCapped } from './body.ts';
+import { HostTurns } from './host-turns.ts';
+import { exhaustedQuotaWait, parseRetryAfter } from './wait-headers.ts';
+
+export { exhaustedQuotaWait, parseRetryAfter };
 
 export interface HttpResponse {
   status: number;
@@ -208,37 +212,6 @@ export function withRateLimit(http: HttpClient, limit: RateLimit): HttpClient {
   };
 }
 
-/**
- * When a response says the quota is used up (`x-ratelimit-remaining: 0`), how long until `x-ratelimit-reset`.
- * Upstreams write the reset three ways: Unix seconds (GitHub), an ISO time (Mastodon), seconds from now (Reddit).
- */
-export function exhaustedQuotaWait(headers: Record<string, string>, now = Date.now()): number | null {
-  // Bluesky and the IETF draft drop the x- prefix.
-  const remaining = headers['x-ratelimit-remaining'] ?? headers['ratelimit-remaining'];
-  const reset = (headers['x-ratelimit-reset'] ?? headers['ratelimit-reset'])?.trim();
-  if (remaining === undefined || Number(remaining) > 0 || !reset) return null;
-  let until: number;
-  if (/^\d+(?:\.\d+)?$/.test(reset)) {
-    const value = Number(reset);
-    until = value > 1e9 ? value * 1000 : now + value * 1000;
-  } else {
-    until = Date.parse(reset);
-  }
-  if (Number.isNaN(until)) return null;
-  return Math.min(Math.max(0, until - now), 60 * 60_000);
-}
-
-/** Milliseconds to wait from a Retry-After header (delta-seconds or HTTP-date), or null when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | null {
-  const text = value?.trim();
-  if (!text) return null;
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  // Date.parse accepts bare numbers such as "-1" as years; an HTTP-date always has a day or month name.
-  if (!/[a-z]/i.test(text)) return null;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
-
 interface RawResponse {
   status: number;
   headers: Record<string, string>;
@@ -301,20 +274,6 @@ function describeNetworkError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= limit) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, limit);
-}
-
 function fullJitter(baseMs: number, attempt: number): number {
   return Math.random() * baseMs * 2 ** (attempt - 1);
 }
@@ -325,79 +284,4 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
     if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
-}
-
-const gunzip = promisify(zlib.gunzip);
-const inflate = promisify(zlib.inflate);
-const inflateRaw = promisify(zlib.inflateRaw);
-const brotli = promisify(zlib.brotliDecompress);
-
-async function decodeBody(body: Buffer, contentEncoding: string | undefined, url: URL): Promise<string> {
-  // Codings are listed in the order they were applied, so they are undone from the last.
-  const codings = (contentEncoding ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c && c !== 'identity');
-  let bytes = body;
-  for (const coding of codings.reverse()) {
-    try {
-      if (coding === 'gzip' || coding === 'x-gzip') bytes = await gunzip(bytes);
-      else if (coding === 'br') bytes = await brotli(bytes);
-      // "deflate" should be zlib-wrapped, but some servers send raw deflate.
-      else if (coding === 'deflate') bytes = await inflate(bytes).catch(() => inflateRaw(bytes));
-      else throw new Error(`unsupported content-encoding "${coding}"`);
-    } catch (error) {
-      throw permanent('upstream_bad_response', `${where(url)} sent a body that could not be decoded (${coding}): ${(error as Error).message}`, error);
-    }
-  }
-  return bytes.toString('utf8');
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** A FIFO turn per host: the holder sends one request; everyone else for that host waits in order. */
-class HostTurns {
-  private readonly queues = new Map<string, Array<() => void>>();
-
-  acquire(host: string, signal: AbortSignal): Promise<() => void> {
-    signal.throwIfAborted();
-    const queue = this.queues.get(host);
-    if (!queue) {
-      this.queues.set(host, []);
-      return Promise.resolve(this.releaser(host));
-    }
-    return new Promise((resolve, reject) => {
-      const grant = () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(this.releaser(host));
-      };
-      const onAbort = () => {
-        queue.splice(queue.indexOf(grant), 1);
-        reject(signal.reason);
-      };
-      queue.push(grant);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  private releaser(host: string): () => void {
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.queues.get(host)?.shift();
-      if (next) next();
-      else this.queues.delete(host);
-    };
-  }
 }
