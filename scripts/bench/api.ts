@@ -15,7 +15,6 @@ import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
 import { freePort } from '../../test/helpers/private-redis.ts';
 import { startServices } from '../../test/helpers/services.ts';
 import {
-  JOB_LIMIT,
   type Service,
   type Summary,
   boxCpu,
@@ -37,15 +36,15 @@ import {
   round,
   sampleRss,
   sleep,
-  startPageServer,
   startProcess,
   stopProcess,
   summarize,
-  summarizeCpuProfile,
   treeCpuMs,
   treeRunqueueWaitMs,
   writeResult,
 } from './common.ts';
+import { JOB_LIMIT, startPageServer } from './page-server.ts';
+import { summarizeCpuProfile } from './cpu-profile.ts';
 
 interface LoadgenConfig {
   base: string;

@@ -1,11 +1,9 @@
 // What the bench parts (scripts/bench/<part>.ts) share: parameters, statistics, /proc sampling of the processes
-// under test, starting and stopping them by PID, the fake Trustpilot upstream, the peer harnesses, and the JSON
-// and table output. The measured processes are the real entry files (dist/*.js after `npm run build`, or the .ts
+// under test, starting and stopping them by PID, the peer harnesses, and the JSON and table output (the fake
+// upstream is page-server.ts, profile summaries cpu-profile.ts). The measured processes are the real entry files (dist/*.js after `npm run build`, or the .ts
 // files through tsx), never a copy of their logic.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -514,88 +512,6 @@ export function once(fn: () => Promise<void>): () => Promise<void> {
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 
-/** Every scrape job reads this many pages: limit = 20 reviews × this. */
-export const PAGES_PER_JOB = 9;
-export const JOB_LIMIT = 20 * PAGES_PER_JOB;
-
-const FIXTURES = {
-  bt: 'test/fixtures/trustpilot/bt-com-page1-2023-05.html',
-  eventnet: 'test/fixtures/trustpilot/eventnet-de-page1-2024-07-prettified.html',
-} as const;
-
-export interface PageServer {
-  baseUrl: string;
-  stats(): { requests: number; bytes: number; not_found: number; cpu_ms: number };
-  close(): Promise<void>;
-}
-
-/**
- * The recorded Trustpilot pages as peer-crawlee's server.ts serves them: bt.com's for odd page numbers,
- * eventnet.de's for even ones, at once, from memory, with content-length and no compression, whatever the domain.
- * Two same-length edits, so that a job reads several pages and stores new posts on each:
- * - eventnet.de's recording says `"totalPages":1`, which would end every job at page 2; it is served as 9.
- * - every review id (24 hex digits, 4 places in a page) gets its last 6 digits replaced by a per-response counter,
- *   so each page holds 20 reviews never seen before (fresh inserts, as when scraping new reviews).
- * Page sizes are therefore byte for byte the peer's (410,206 and 448,077 bytes).
- */
-export async function startPageServer(): Promise<PageServer> {
-  const pages = (['bt', 'eventnet'] as const).map((name) => {
-    const body = readFileSync(join(ROOT, FIXTURES[name]));
-    if (name === 'eventnet') {
-      const at = body.indexOf('"totalPages":1}');
-      if (at < 0) throw new Error('eventnet fixture: "totalPages":1} not found');
-      body.write('9', at + '"totalPages":'.length, 'latin1');
-    }
-    const html = body.toString('utf8');
-    const marker = html.indexOf('"__NEXT_DATA__"');
-    const start = html.indexOf('>', marker) + 1;
-    const data = JSON.parse(html.slice(start, html.indexOf('</script>', start))) as { props: { pageProps: { reviews: { id: string }[] } } };
-    const ids = data.props.pageProps.reviews.map((r) => r.id);
-    if (ids.length !== 20 || new Set(ids.map((id) => id.slice(0, 18))).size !== 20) throw new Error(`${name}: review ids do not differ in their first 18 digits`);
-    const offsets: number[] = [];
-    for (const id of ids) for (let at = body.indexOf(id); at >= 0; at = body.indexOf(id, at + 1)) offsets.push(at + 18);
-    return { body, offsets };
-  });
-  let requests = 0;
-  let bytes = 0;
-  let notFound = 0;
-  let counter = 0;
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://upstream');
-    const page = Number(url.searchParams.get('page') ?? '1');
-    if (req.method !== 'GET' || !url.pathname.startsWith('/review/') || !Number.isInteger(page) || page < 1) {
-      notFound++;
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-      return;
-    }
-    const { body, offsets } = pages[page % 2 === 1 ? 0 : 1]!;
-    const out = Buffer.allocUnsafe(body.length);
-    body.copy(out);
-    const suffix = (counter++ % 0x1000000).toString(16).padStart(6, '0');
-    for (const at of offsets) out.write(suffix, at, 'latin1');
-    requests++;
-    bytes += out.length;
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': out.length });
-    res.end(out);
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    stats: () => {
-      const cpu = process.cpuUsage();
-      return { requests, bytes, not_found: notFound, cpu_ms: (cpu.user + cpu.system) / 1000 };
-    },
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
-
 export interface PeerRun {
   peer: string;
   ok: boolean;
@@ -648,46 +564,3 @@ export async function runPeer(peer: string, env: Record<string, string>, timeout
 export function readJson<T = Record<string, any>>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
-
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-}
-
-/** Self time of a `node --cpu-prof` profile by package (node_modules/<pkg>), our files, node internals, GC. */
-export function summarizeCpuProfile(file: string): { total_ms: number; by_bucket: { bucket: string; ms: number; pct: number }[]; top_functions: { fn: string; ms: number; pct: number }[] } {
-  const profile = readJson<{ nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }>(file);
-  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-  const bucketMs = new Map<string, number>();
-  const fnMs = new Map<string, number>();
-  let total = 0;
-  profile.samples.forEach((id, i) => {
-    const us = profile.timeDeltas[i] ?? 0;
-    const frame = nodes.get(id)?.callFrame;
-    if (!frame || frame.functionName === '(idle)') return;
-    total += us;
-    const bucket = bucketOf(frame.url, frame.functionName);
-    bucketMs.set(bucket, (bucketMs.get(bucket) ?? 0) + us);
-    const fn = `${frame.functionName || '(anonymous)'} ${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
-    fnMs.set(fn, (fnMs.get(fn) ?? 0) + us);
-  });
-  const rank = (m: Map<string, number>, n: number) =>
-    [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => ({ k, ms: round(us / 1000, 1), pct: round((us / total) * 100, 1) }));
-  return {
-    total_ms: round(total / 1000, 1),
-    by_bucket: rank(bucketMs, 20).map(({ k, ms, pct }) => ({ bucket: k, ms, pct })),
-    top_functions: rank(fnMs, 25).map(({ k, ms, pct }) => ({ fn: k, ms, pct })),
-  };
-}
-
-function bucketOf(url: string, fn: string): string {
-  if (!url) return fn.startsWith('(') ? fn : `(native) ${fn}`;
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
-  if (pkg) return pkg;
-  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
-  const ours = /\/(lib\/[^/]+)\//.exec(url)?.[1] ?? /\/(lib\/[^/]+)\.[jt]s$/.exec(url)?.[1];
-  return ours ? `ours: ${ours}` : shortUrl(url);
-}
-
-const shortUrl = (url: string): string => url.replace(/^file:\/\//, '').replace(ROOT, '').replace(/.*node_modules\//, '');

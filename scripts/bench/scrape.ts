@@ -10,8 +10,6 @@ import { join } from 'node:path';
 import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
 import { startServices } from '../../test/helpers/services.ts';
 import {
-  JOB_LIMIT,
-  PAGES_PER_JOB,
   type PeerRun,
   type Summary,
   cell,
@@ -33,13 +31,13 @@ import {
   runPeer,
   sampleRss,
   sleep,
-  startPageServer,
   startProcess,
   stopProcess,
   summarize,
-  summarizeCpuProfile,
   writeResult,
 } from './common.ts';
+import { JOB_LIMIT, PAGES_PER_JOB, startPageServer } from './page-server.ts';
+import { summarizeCpuProfile } from './cpu-profile.ts';
 
 const { common, values } = parseParams(
   { jobs: { type: 'string' }, conc: { type: 'string' }, 'warmup-jobs': { type: 'string' }, 'node-flags': { type: 'string' } },
