@@ -9,6 +9,7 @@ import type { HighWaterMark, ScrapedPage, ScrapedPost, Source } from '../lib/sou
 import { type FakeRequest, type FakeUpstream, type Handler, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 import { inTurn } from './helpers/fake-upstream.ts';
+import { rejected } from './helpers/job-errors.ts';
 
 const SESSION = fixture('bluesky/create-session-synthetic.json');
 const REFRESHED = fixture('bluesky/refresh-session-synthetic.json');
@@ -129,13 +130,7 @@ describe('scraping over a fake Bluesky', () => {
   }
 
   async function scrapeError(t: TestContext, options: Parameters<typeof scrape>[1] = {}): Promise<JobError> {
-    try {
-      await scrape(t, options);
-    } catch (error) {
-      assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected the scrape to fail');
+    return rejected(scrape(t, options));
   }
 
   const calls = () => upstream.requests.map((r) => (r.path === SEARCH ? `search limit=${r.query.get('limit')} cursor=${r.query.get('cursor')}` : r.path));

@@ -8,7 +8,7 @@ import { createSource, fullPostText, parseSearchResults } from '../lib/sources/d
 import type { HighWaterMark, ScrapedPage, ScrapedPost } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Handler, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
-import { thrown } from './helpers/job-errors.ts';
+import { rejected, thrown } from './helpers/job-errors.ts';
 import { inTurn } from './helpers/fake-upstream.ts';
 
 const SEARCH_PAGE_1 = fixture('discourse/forum-makerdao-search-2021-12.json');
@@ -152,13 +152,7 @@ describe('scraping over a fake Discourse forum', () => {
   }
 
   async function scrapeError(t: TestContext, options: Parameters<typeof scrape>[1] = {}): Promise<JobError> {
-    try {
-      await scrape(t, options);
-    } catch (error) {
-      assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected the scrape to fail');
+    return rejected(scrape(t, options));
   }
 
   const searches = () => upstream.requests.filter((r) => r.path.endsWith('/search.json'));

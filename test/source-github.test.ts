@@ -9,6 +9,7 @@ import { createGithubSource, createSource, parseSearchResults, validateQuery } f
 import type { HighWaterMark, ScrapedPage } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
+import { rejected } from './helpers/job-errors.ts';
 
 interface NockExchange {
   method: string;
@@ -201,13 +202,7 @@ describe('scraping over a fake GitHub', () => {
   }
 
   async function scrapeError(t: TestContext, options: Parameters<typeof scrape>[1]): Promise<JobError> {
-    try {
-      await scrape(t, options);
-    } catch (error) {
-      assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected the scrape to fail');
+    return rejected(scrape(t, options));
   }
 
   test('asks for the newest first with the API version headers, follows rel="next" and keeps exactly the limit', async (t) => {

@@ -9,7 +9,7 @@ import { createSource, parseSearchFeed, searchUrl, splitTitle } from '../lib/sou
 import type { HighWaterMark, ScrapedPage, Source } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
 import { startPipeline, type Pipeline } from './helpers/pipeline.ts';
-import { thrown } from './helpers/job-errors.ts';
+import { rejected, thrown } from './helpers/job-errors.ts';
 
 const JP = fixture('google-news/gnews-top-jp-2024-02-prettified.xml');
 const US = fixture('google-news/gnews-top-us-2019-11.xml');
@@ -197,13 +197,7 @@ describe('scraping over a fake Google News', () => {
   }
 
   async function scrapeError(t: TestContext): Promise<JobError> {
-    try {
-      await scrape(t);
-    } catch (error) {
-      assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected the scrape to fail');
+    return rejected(scrape(t));
   }
 
   test('sends one search request for the configured edition', async (t) => {

@@ -8,6 +8,7 @@ import { createHackerNewsSource, createSource, parseHits } from '../lib/sources/
 import type { HighWaterMark, ScrapedPage, ScrapedPost } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
+import { rejected } from './helpers/job-errors.ts';
 
 type Hit = Record<string, unknown> & { objectID: string; created_at_i: number };
 
@@ -152,13 +153,7 @@ describe('scraping over a fake HN Search API', () => {
   }
 
   async function scrapeError(t: TestContext, options: Parameters<typeof scrape>[1]): Promise<JobError> {
-    try {
-      await scrape(t, options);
-    } catch (error) {
-      assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected the scrape to fail');
+    return rejected(scrape(t, options));
   }
 
   const ids = (pages: ScrapedPage[]) => pages.flatMap((page) => page.posts.map((post: ScrapedPost) => post.externalId));

@@ -8,7 +8,7 @@ import { createSource, lemmyDate, parseSearchResponse } from '../lib/sources/lem
 import type { HighWaterMark, ScrapedPage, ScrapedPost } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Handler, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
-import { thrown } from './helpers/job-errors.ts';
+import { rejected, thrown } from './helpers/job-errors.ts';
 import { inTurn } from './helpers/fake-upstream.ts';
 
 const WORLD_019 = fixture('lemmy/search-posts-lemmy-world-0.19-synthetic.json');
@@ -144,13 +144,7 @@ describe('scraping over a fake Lemmy instance', () => {
   }
 
   async function scrapeError(t: TestContext, options: Parameters<typeof scrape>[1] = {}): Promise<JobError> {
-    try {
-      await scrape(t, options);
-    } catch (error) {
-      assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected the scrape to fail');
+    return rejected(scrape(t, options));
   }
 
   const pageParams = (fake: FakeUpstream) => fake.requests.map((r) => [r.query.get('limit'), r.query.get('page')]);

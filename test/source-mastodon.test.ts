@@ -9,6 +9,7 @@ import { createMastodonSource, createSource, hashtagOf, statusToPost, validateQu
 import type { HighWaterMark, ScrapedPage } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
+import { rejected } from './helpers/job-errors.ts';
 
 interface RecordedExchange {
   status: number;
@@ -213,13 +214,7 @@ describe('scraping fake Mastodon instances', () => {
   }
 
   async function scrapeError(t: TestContext, options: Parameters<typeof scrape>[1]): Promise<JobError> {
-    try {
-      await scrape(t, options);
-    } catch (error) {
-      assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected the scrape to fail');
+    return rejected(scrape(t, options));
   }
 
   const requested = (upstream: FakeUpstream) => upstream.requests.map((r) => `${r.path}?${r.query}`);

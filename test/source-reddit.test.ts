@@ -9,7 +9,7 @@ import { createSource, parseListing, parseSearchFeed } from '../lib/sources/redd
 import type { HighWaterMark, ScrapedPage, Source } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
 import { startPipeline, type Pipeline } from './helpers/pipeline.ts';
-import { thrown } from './helpers/job-errors.ts';
+import { rejected, thrown } from './helpers/job-errors.ts';
 
 const SEARCH_PAGE_1 = fixture('reddit/go-reddit-search-posts-2020-08.json');
 const SEARCH_PAGE_2 = fixture('reddit/search-page2-synthetic.json');
@@ -231,13 +231,7 @@ describe('scraping over a fake Reddit', () => {
   }
 
   async function scrapeError(t: TestContext, reddit: Source): Promise<JobError> {
-    try {
-      await scrape(t, reddit);
-    } catch (error) {
-      assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected the scrape to fail');
+    return rejected(scrape(t, reddit));
   }
 
   function serveApi(): void {

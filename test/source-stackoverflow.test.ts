@@ -9,6 +9,7 @@ import { apiError, createSource, createStackOverflowSource, msUntilUtcMidnight, 
 import type { HighWaterMark, ScrapedPage } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
+import { rejected } from './helpers/job-errors.ts';
 
 type Question = Record<string, unknown> & { question_id: number; creation_date: number };
 
@@ -193,13 +194,7 @@ describe('scraping over a fake Stack Exchange API', () => {
   }
 
   async function scrapeError(t: TestContext, o: ScrapeOptions, pages: ScrapedPage[] = []): Promise<JobError> {
-    try {
-      await scrape(t, o, pages);
-    } catch (error) {
-      assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected the scrape to fail');
+    return rejected(scrape(t, o, pages));
   }
 
   const ids = (pages: ScrapedPage[]) => pages.flatMap((page) => page.posts.map((post) => post.externalId));

@@ -14,7 +14,7 @@ import {
 import type { HighWaterMark, ScrapedPage } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
 import { BT_PAGE_1, BT_PAGE_2, btPage3, serveBt as serveBtPages } from './helpers/trustpilot-upstream.ts';
-import { thrown } from './helpers/job-errors.ts';
+import { rejected, thrown } from './helpers/job-errors.ts';
 
 const EVENTNET = fixture('trustpilot/eventnet-de-page1-2024-07-prettified.html');
 const CHALLENGE = fixture('trustpilot/challenge-cloudflare-synthetic.html');
@@ -199,13 +199,7 @@ describe('scraping over a fake Trustpilot', () => {
   }
 
   async function scrapeError(t: TestContext, query: string, limit: number, aliases: Record<string, string> = {}): Promise<JobError> {
-    try {
-      await scrape(t, query, limit, aliases);
-    } catch (error) {
-      assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected the scrape to fail');
+    return rejected(scrape(t, query, limit, aliases));
   }
 
   const serveBt = () => serveBtPages(upstream);

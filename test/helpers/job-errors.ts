@@ -11,3 +11,14 @@ export function thrown(fn: () => unknown): JobError {
   }
   assert.fail('expected a JobError');
 }
+
+/** The JobError `promise` rejects with; fails the test when it resolves or rejects with something else. */
+export async function rejected(promise: Promise<unknown>): Promise<JobError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof JobError, `expected a JobError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the scrape to fail');
+}
