@@ -88,7 +88,6 @@ async function searchPage(ctx: ScrapeContext, sessions: SessionCache, cursor: st
   for (let attempt = 1; ; attempt++) {
     try {
       const response = await ctx.http.getJson(url, { signal: ctx.signal, headers: { authorization: `Bearer ${session.accessJwt}` } });
-      await holdWhenExhausted(ctx, response.headers);
       return parseSearchResponse(response.json);
     } catch (error) {
       if (!(error instanceof JobError) || error.code !== 'upstream_login_required') throw error;
@@ -99,17 +98,6 @@ async function searchPage(ctx: ScrapeContext, sessions: SessionCache, cursor: st
       session = await sessions.renew(ctx, session);
     }
   }
-}
-
-/**
- * Bluesky announces its quota as `ratelimit-remaining` / `ratelimit-reset` (Unix seconds), without the `x-`
- * prefix the shared client watches for, so an exhausted quota is turned into a hold on the host here.
- */
-async function holdWhenExhausted(ctx: ScrapeContext, headers: Record<string, string>): Promise<void> {
-  const reset = toNumber(headers['ratelimit-reset']);
-  if (headers['ratelimit-remaining'] !== '0' || reset === null) return;
-  const waitMs = Math.min(reset * 1000 - Date.now(), 15 * 60_000);
-  if (waitMs > 0) await ctx.http.holdHost(new URL(ctx.baseUrl).host, waitMs);
 }
 
 export function parseSearchResponse(json: unknown): SearchPage {

@@ -121,7 +121,7 @@ async function search(ctx: ScrapeContext, forum: string, page: number, searchSpa
 function explainSearchFailure(error: unknown, forum: string): unknown {
   if (!(error instanceof JobError)) return error;
   if (error.code === 'upstream_blocked' || error.code === 'upstream_login_required') {
-    return loginRequired(forum, `refused the search (${/HTTP \d+/.exec(error.message)?.[0] ?? error.code})`, error);
+    return loginRequired(forum, `refused the search (${error.upstream ? `HTTP ${error.upstream.status}` : error.code})`, error);
   }
   if (error.code === 'upstream_not_found') {
     return permanent('upstream_not_found', `${forum} has no /search.json (HTTP 404): it is not a Discourse forum or the address is wrong; fix DISCOURSE_FORUMS`, error);
