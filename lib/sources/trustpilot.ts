@@ -5,11 +5,14 @@ import * as cheerio from 'cheerio';
 import { JobError, permanent } from '../errors.ts';
 import type { HttpClient } from '../http/client.ts';
 import { splitAtMark } from '../scrape/incremental.ts';
+import { formatChanged, rejectLoginUrl, rejectUnreadablePage } from '../scrape/walls.ts';
 import { record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { Logger } from '../log.ts';
 import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
 
 const REVIEWS_PER_PAGE = 20;
+const SITE = { name: 'Trustpilot', source: 'lib/sources/trustpilot.ts' };
+const PAGE_DATA = 'neither __NEXT_DATA__ nor JSON-LD reviews';
 const MAX_QUERY_LENGTH = 100;
 
 export interface TrustpilotBusiness {
@@ -171,9 +174,9 @@ export function pickBusiness(name: string, candidates: TrustpilotBusiness[]): Tr
 }
 
 export function parseSearchPage(html: string, pageUrl: string): TrustpilotBusiness[] {
-  rejectLoginUrl(pageUrl, 'business search page');
+  rejectLoginUrl(SITE, pageUrl, 'business search page');
   const pageProps = readNextData(html);
-  if (!pageProps) return rejectUnreadablePage(html, pageUrl, 'business search page');
+  if (!pageProps) return rejectUnreadablePage(SITE, html, pageUrl, 'business search page', PAGE_DATA);
   // Search pages have carried a plain array; category listings wrap theirs in { businesses }.
   const units = Array.isArray(pageProps.businessUnits) ? pageProps.businessUnits : record(pageProps.businessUnits).businesses;
   if (!Array.isArray(units)) return [];
@@ -185,11 +188,11 @@ export function parseSearchPage(html: string, pageUrl: string): TrustpilotBusine
 }
 
 export function parseReviewPage(html: string, pageUrl: string): ReviewPage {
-  rejectLoginUrl(pageUrl, 'review page');
+  rejectLoginUrl(SITE, pageUrl, 'review page');
   const base = reviewLinkBase(pageUrl);
   const pageProps = readNextData(html);
   if (pageProps && Array.isArray(pageProps.reviews)) return fromNextData(pageProps, base, pageUrl);
-  return fromStructuredMarkup(html, base) ?? rejectUnreadablePage(html, pageUrl, 'review page');
+  return fromStructuredMarkup(html, base) ?? rejectUnreadablePage(SITE, html, pageUrl, 'review page', PAGE_DATA);
 }
 
 /** Review links hang off the same origin (and path prefix) as the page they were found on. */
@@ -221,7 +224,7 @@ function fromNextData(pageProps: Record<string, unknown>, base: string, pageUrl:
     const id = text(r.id);
     const dates = record(r.dates);
     const publishedAt = toDate(dates.publishedDate);
-    if (!id || !publishedAt) throw formatChanged(pageUrl, 'a review in __NEXT_DATA__ has no id or publishedDate');
+    if (!id || !publishedAt) throw formatChanged(SITE, pageUrl, 'a review in __NEXT_DATA__ has no id or publishedDate');
     const consumer = record(r.consumer);
     const verification = record(record(r.labels).verification);
     const reply = record(r.reply);
@@ -348,55 +351,6 @@ function blockText(element: Elements): string | null {
     .join('\n')
     .trim();
   return value || null;
-}
-
-const LOGIN_PATH = /\/(?:login|log-in|signin|sign-in|users\/connect|authenticate|consent)(?:\/|$)/i;
-const LOGIN_HOST = /^(?:auth|login|accounts?|consent)\./i;
-
-/** The HTTP client follows redirects, so a login or consent wall shows up as the final URL. */
-function rejectLoginUrl(pageUrl: string, expected: string): void {
-  const url = new URL(pageUrl);
-  if (LOGIN_PATH.test(url.pathname) || LOGIN_HOST.test(url.hostname)) {
-    throw permanent(
-      'upstream_login_required',
-      `Trustpilot redirected to a login or consent page (${url.host}${url.pathname}) instead of the ${expected}: this page is not public to this worker; check the query, and whether Trustpilot now requires an account from this IP address`,
-    );
-  }
-}
-
-const CHALLENGES: [RegExp, string][] = [
-  [/<title>\s*Just a moment/i, 'a Cloudflare "Just a moment" bot challenge'],
-  [/Attention Required! \| Cloudflare|cf-chl|challenge-platform/i, 'a Cloudflare bot challenge'],
-  [/px-captcha|perimeterx|_pxAppId/i, 'a PerimeterX captcha'],
-  [/captcha/i, 'a captcha'],
-  [/<title>\s*Access denied/i, 'an "Access denied" page'],
-];
-
-/** Only pages that carry no reviews are classified, so a review that quotes "Access denied" is never mistaken for a block. */
-function rejectUnreadablePage(html: string, pageUrl: string, expected: string): never {
-  const url = new URL(pageUrl);
-  const challenge = CHALLENGES.find(([pattern]) => pattern.test(html))?.[1];
-  if (challenge) {
-    throw permanent(
-      'upstream_blocked',
-      `Trustpilot answered ${url.host}${url.pathname} with ${challenge} instead of the ${expected}: this worker is being treated as a bot; lower the scrape rate or run the worker from another IP address`,
-    );
-  }
-  if (/<input[^>]+type=["']?password/i.test(html)) {
-    throw permanent(
-      'upstream_login_required',
-      `Trustpilot answered ${url.host}${url.pathname} with a login form instead of the ${expected}: this page is not public to this worker; check whether Trustpilot now requires an account`,
-    );
-  }
-  throw formatChanged(pageUrl, `the ${expected} has neither __NEXT_DATA__ nor JSON-LD reviews`);
-}
-
-function formatChanged(pageUrl: string, what: string): JobError {
-  const url = new URL(pageUrl);
-  return permanent(
-    'upstream_bad_response',
-    `Trustpilot's page ${url.host}${url.pathname} could not be read (${what}): the page layout probably changed; update lib/sources/trustpilot.ts`,
-  );
 }
 
 /** Spaces before a line break are invisible on the page; dropping them keeps both parsers' text identical. */
