@@ -18,6 +18,8 @@ export interface Config {
   logLevel: LogLevel;
   apiToken: string | null;
   workerConcurrency: number;
+  /** CPU niceness the worker gives itself (0-19): background scraping yields to the API on a shared box. */
+  workerNice: number;
   jobLeaseMs: number;
   jobMaxAttempts: number;
   jobRetryBaseMs: number;
@@ -60,6 +62,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: read.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
     apiToken: read.string('API_TOKEN', '') || null,
     workerConcurrency: read.integer('WORKER_CONCURRENCY', 2, 1, 256),
+    workerNice: read.integer('WORKER_NICE', 10, 0, 19),
     jobLeaseMs: read.integer('JOB_LEASE_MS', 20_000, 1_000, 600_000),
     jobMaxAttempts: read.integer('JOB_MAX_ATTEMPTS', 3, 1, 100),
     jobRetryBaseMs: read.integer('JOB_RETRY_BASE_MS', 2_000, 10, 3_600_000),

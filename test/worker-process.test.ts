@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
 import { type FakeUpstream, startFakeUpstream } from './helpers/fake-upstream.ts';
@@ -72,6 +73,21 @@ describe('worker processes', () => {
     assert.deepEqual(await services.redis.lrange(queue.keys.processing, 0, -1), []);
     assert.ok(worker.stdout.some((line) => line.includes('"event":"job_released"')));
     assert.equal(await queue.cancel(job.id), 'cancelled');
+  });
+
+  test('a worker lowers every one of its threads, the lease keeper included, to the niceness WORKER_NICE asks for', async () => {
+    const worker = startWorker({ WORKER_NICE: '7' });
+    await worker.waitForEvent('worker_started');
+    const pid = worker.child.pid!;
+    const threads = readdirSync(`/proc/${pid}/task`);
+    const niceness = threads.map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // Fields after the parenthesised command name start at field 3; nice is field 19.
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+    assert.ok(threads.length > 5, `expected V8's, libuv's and the lease keeper's threads, found ${threads.length}`);
+    assert.deepEqual(new Set(niceness), new Set([7]));
+    await stopProcess(worker);
   });
 
   test('each log line is one JSON object carrying the worker id, and job events carry the job id', async () => {

@@ -9,6 +9,7 @@ import { JobQueue, queueSettings } from '../queue/queue.ts';
 import { assertRedisReady, createBlockingRedis, createRedis } from '../redis.ts';
 import { loadSourceRegistry } from '../sources/registry.ts';
 import { runBackupJob } from './backup-job.ts';
+import { lowerOwnPriority } from './priority.ts';
 import { runScrapeJob } from './scrape-job.ts';
 import { Worker, newWorkerId } from './worker.ts';
 
@@ -23,6 +24,8 @@ export interface WorkerProcess {
 
 /** Builds the clients a worker needs, checks that Redis and PostgreSQL are usable, and starts it. */
 export async function startWorkerProcess(config: Config, log: Logger): Promise<WorkerProcess> {
+  // First, so the lease-keeper thread and pg_dump children inherit it.
+  lowerOwnPriority(config.workerNice, log);
   const sources = await loadSourceRegistry(config);
   const redis = createRedis(config.redisUrl, log, 'worker');
   const blocking = createBlockingRedis(config.redisUrl, log, 'worker-take');

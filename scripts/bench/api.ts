@@ -11,6 +11,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { loadConfig } from '../../lib/config.ts';
 import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
 import { freePort } from '../../test/helpers/private-redis.ts';
 import { startServices } from '../../test/helpers/services.ts';
@@ -176,6 +177,8 @@ const { common, values } = parseParams(
   },
   { reps: 3 },
 );
+/** The worker's own default (WORKER_NICE unset), so the default busy phase measures production. */
+const PRODUCTION_NICE = loadConfig({}).workerNice;
 const P = {
   ...common,
   seconds: intValue(values, 'seconds', common.quick ? 1 : 5, 1, 600),
@@ -185,8 +188,8 @@ const P = {
   apiWorkers: intList(values, 'api-workers', common.quick ? [1] : [1, 2], 1, 64),
   scrapeWorkers: intValue(values, 'scrape-workers', 2, 1, 16),
   connections: intValue(values, 'connections', 32, 1, 1024),
-  /** One busy phase per value, its workers under `nice -n N`: does giving the API the CPU first keep its tail? */
-  workerNice: intList(values, 'worker-nice', [0], 0, 19),
+  /** One busy phase per value, its workers started with WORKER_NICE=N (the production default when not given). */
+  workerNice: intList(values, 'worker-nice', [PRODUCTION_NICE], 0, 19),
 };
 const RATE_LIMIT = '1000000/1/64';
 
@@ -241,7 +244,7 @@ async function topUpPending(pagesPerSecondGuess: number): Promise<void> {
 
 interface Run {
   api_workers: number;
-  /** idle, busy (workers at nice 0), or busy-nice<N>. */
+  /** idle, busy (workers at the production WORKER_NICE), or busy-nice<N>. */
   state: string;
   worker_nice: number | null;
   rep: number;
@@ -258,7 +261,7 @@ interface Run {
   scrape: { workers: number; pages_per_s: number; workers_cpu_util: number; upstream_cpu_util: number; worker_peak_rss_mb: number } | null;
 }
 
-const busyState = (nice: number) => (nice === 0 ? 'busy' : `busy-nice${nice}`);
+const busyState = (nice: number) => (nice === PRODUCTION_NICE ? 'busy' : `busy-nice${nice}`);
 const STATES = ['idle', ...P.workerNice.map(busyState)];
 
 async function measure(api: Service, port: number, w: number, state: string, rep: number, workers: Service[], nice: number | null): Promise<Run> {
@@ -333,7 +336,7 @@ try {
         for (const nice of P.workerNice) {
           await topUpPending(400);
           const workers = Array.from({ length: P.scrapeWorkers }, (_, i) =>
-            startProcess(`worker ${i + 1}`, entryArgs(P.entry, 'worker'), { ...baseEnv, WORKER_SHUTDOWN_TIMEOUT_MS: '2000' }, nice),
+            startProcess(`worker ${i + 1}`, entryArgs(P.entry, 'worker'), { ...baseEnv, WORKER_SHUTDOWN_TIMEOUT_MS: '2000', WORKER_NICE: String(nice) }),
           );
           let busy: Run;
           try {
@@ -435,7 +438,7 @@ const result = {
     'GET /jobs/{id} reads a random job among those this load generator created (Redis HGETALL behind it).',
     `Busy: ${P.scrapeWorkers} real worker processes (WORKER_CONCURRENCY default 2) scraping full_rescan jobs against the fake upstream, RATE_LIMIT_TRUSTPILOT=${RATE_LIMIT}; measured after each has completed 2 jobs. POSTed jobs join the same queue.`,
     'WORKERS is the number of API processes (node:cluster); the code default is 1, scripts/local-stack.sh runs 2.',
-    'busy-nice<N> (with --worker-nice 0,N): the same busy phase with the workers started under `nice -n N`, an experiment on what bounds the busy tail.',
+    `Workers lower their own CPU priority at start (WORKER_NICE, production default ${PRODUCTION_NICE}); busy-nice<N> (with --worker-nice 0,N): the same busy phase with WORKER_NICE=N, an experiment on what bounds the busy tail.`,
     'CPU, run-queue and scrape figures cover the load generator\'s measured window only (it prints marks at its start and end).',
     'api_runqueue_wait_ms_per_request: /proc/<pid>/task/*/schedstat run-queue wait of the API processes over the window / requests answered; box_cpu_pressure_pct: /proc/pressure/cpu "some" over the window.',
     'Everything (API, workers, Redis, PostgreSQL, fake upstream, load generator) shares the same cores.',

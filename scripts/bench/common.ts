@@ -379,13 +379,9 @@ export interface Service {
 
 const running = new Set<Service>();
 
-/**
- * Starts `node <args>` with `env` over ours (under `nice -n <nice>` when given: nice execs, so the PID is node's);
- * every process started here is stopped by stopAll() on the way out.
- */
-export function startProcess(name: string, args: string[], env: Record<string, string>, nice = 0): Service {
-  const [command, argv] = nice ? ['nice', ['-n', String(nice), process.execPath, ...args]] : [process.execPath, args];
-  const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `node <args>` with `env` over ours; every process started here is stopped by stopAll() on the way out. */
+export function startProcess(name: string, args: string[], env: Record<string, string>): Service {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const events = new Map<string, number>();
   const lines: string[] = [];
   const keep = (line: string) => {

@@ -109,7 +109,7 @@ else {
   for (const r of api.json.ratios as Json[]) {
     const state = (r.state as string | undefined) ?? 'busy';
     const at = (st: string) => (api.json.summary as Json[]).find((s) => s.api_workers === r.api_workers && s.state === st && s.endpoint === r.endpoint);
-    const nice = r.worker_nice ? `, experiment: workers at nice ${r.worker_nice}` : '';
+    const nice = state === 'busy' ? '' : `, experiment: workers at nice ${r.worker_nice}`;
     add(
       { part: 'api', figure: `${r.endpoint} p99 while workers scrape (ms), WORKERS=${r.api_workers}${nice}`, ours: med(at(state)?.latency_p99_ms), peer: med(at('idle')?.latency_p99_ms), peer_name: 'same API idle', ratio: r.p99_busy_vs_idle, target: '<= 2x idle' },
       atMost(2),

@@ -118,6 +118,8 @@ async function runOurs(c: number, rep: number): Promise<Run> {
     RATE_LIMIT_TRUSTPILOT: RATE_LIMIT,
     WORKER_CONCURRENCY: String(c),
     WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
+    // The peers run at normal priority; pages/s is compared like for like (CPU per page does not depend on it).
+    WORKER_NICE: '0',
   };
   const flags = [...P.nodeFlags, ...(P.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${P.cpuProf}`, `--cpu-prof-name=worker-c${c}-rep${rep}.cpuprofile`] : [])];
   const worker = startProcess(`worker c=${c}`, entryArgs(P.entry, 'worker', flags), env);
