@@ -13,7 +13,9 @@ export interface QueueSettings {
   retryBaseMs: number;
 }
 
-export type JobSpec = Omit<NewJob, 'maxAttempts'> & { maxAttempts?: number; id?: string };
+export type JobSpec = Omit<NewJob, 'maxAttempts'> & { maxAttempts?: number };
+/** Ids are made here, never taken from a caller: they are random, so the enqueue script need not check for a clash. */
+type SpecWithId = JobSpec & { id: string };
 
 export type CancelOutcome = 'missing' | 'cancelled' | 'cancelling' | `finished:${FinalStatus}`;
 
@@ -71,7 +73,11 @@ export class JobQueue {
 
   /** Creates every job in one atomic step, in the order given (equal priorities run in that order). */
   async enqueueMany(specs: JobSpec[]): Promise<Job[]> {
-    const outcome = await this.enqueueIdempotent(specs, null);
+    return this.create(specs.map((spec) => ({ ...spec, id: randomUUID() })));
+  }
+
+  private async create(specs: SpecWithId[]): Promise<Job[]> {
+    const outcome = await this.write(specs, null);
     if (outcome.status !== 'created') throw new Error('enqueue without an idempotency key cannot meet an earlier request');
     return outcome.jobs;
   }
@@ -81,14 +87,21 @@ export class JobQueue {
    * the first job's id back ('existing'); another fingerprint under the same key is a 'conflict'. Atomic, so
    * a hundred concurrent identical requests still create one job.
    */
-  async enqueueIdempotent(
+  enqueueIdempotent(
     specs: JobSpec[],
+    idempotency: { scope: string; key: string; fingerprint: string } | null,
+  ): Promise<{ status: 'created'; jobs: Job[] } | { status: 'existing' | 'conflict'; jobId: string }> {
+    return this.write(specs.map((spec) => ({ ...spec, id: randomUUID() })), idempotency);
+  }
+
+  private async write(
+    specs: SpecWithId[],
     idempotency: { scope: string; key: string; fingerprint: string } | null,
   ): Promise<{ status: 'created'; jobs: Job[] } | { status: 'existing' | 'conflict'; jobId: string }> {
     const now = Date.now();
     const args: (string | number)[] = [this.keys.jobPrefix, now, idempotency?.fingerprint ?? '', IDEMPOTENCY_TTL_MS];
     const jobs = specs.map((spec) => {
-      const id = spec.id ?? randomUUID();
+      const { id } = spec;
       const fields = toHashFields(id, { ...spec, maxAttempts: spec.maxAttempts ?? this.settings.maxAttempts }, now);
       // A scrape-all parent never runs itself: only its children enter the pending list.
       args.push(id, spec.priority, spec.kind === 'scrape-all' ? 0 : 1, fields.length, ...fields);
@@ -97,8 +110,7 @@ export class JobQueue {
     const idempotencyKey = idempotency ? this.keys.idempotency(idempotency.scope, idempotency.key) : this.keys.idempotency('none', 'none');
     const [status, value] = (await this.scripts.run('enqueue', [this.keys.pending, this.keys.recent, idempotencyKey], args)) as [string, string | number];
     if (status === 'created') return { status, jobs };
-    if (status === 'existing' || status === 'conflict') return { status, jobId: String(value) };
-    throw new Error('a job id was already taken; nothing was enqueued');
+    return { status: status as 'existing' | 'conflict', jobId: String(value) };
   }
 
   /** Runs a dead or failed job again from its first attempt. */
@@ -113,7 +125,7 @@ export class JobQueue {
   async enqueueFamily(parent: Omit<JobSpec, 'kind' | 'children'>, children: Omit<JobSpec, 'kind' | 'parent'>[]): Promise<{ parent: Job; children: Job[] }> {
     const parentId = randomUUID();
     const childSpecs = children.map((child) => ({ ...child, kind: 'scrape' as const, id: randomUUID(), parent: parentId }));
-    const [created, ...createdChildren] = await this.enqueueMany([
+    const [created, ...createdChildren] = await this.create([
       { ...parent, kind: 'scrape-all', id: parentId, children: childSpecs.map((child) => child.id) },
       ...childSpecs,
     ]);

@@ -5,8 +5,9 @@
 -- ARGV[1] job key prefix   ARGV[2] created_at (ms)   ARGV[3] request fingerprint, or '' for none
 -- ARGV[4] how long the idempotency key is remembered (ms)
 -- then per job: id, priority, runnable (1: into pending; 0: record only, e.g. a parent), n, then n field/value items
--- Returns {'created', count}, {'existing', first job id} for the same request again, {'conflict', first job id}
--- for another request under the same key, or {'taken', 0} (nothing written) when a job id already exists.
+-- Returns {'created', count}, {'existing', first job id} for the same request again, or {'conflict', first job id}
+-- for another request under the same key. Ids are random UUIDs made by lib/queue/queue.ts, never a caller's, so
+-- they are not checked for a clash (an EXISTS per job would be a fifth of the enqueue's cost).
 local prefix, now, fingerprint = ARGV[1], ARGV[2], ARGV[3]
 if fingerprint ~= '' then
   local seen = redis.call('GET', KEYS[3])
@@ -23,9 +24,6 @@ while i <= #ARGV do
   local n = tonumber(ARGV[i + 3])
   table.insert(jobs, { id = ARGV[i], priority = tonumber(ARGV[i + 1]), runnable = ARGV[i + 2] == '1', first = i + 4, last = i + 3 + n })
   i = i + 4 + n
-end
-for _, job in ipairs(jobs) do
-  if redis.call('EXISTS', prefix .. job.id) == 1 then return { 'taken', 0 } end
 end
 for _, job in ipairs(jobs) do
   redis.call('HSET', prefix .. job.id, unpack(ARGV, job.first, job.last))

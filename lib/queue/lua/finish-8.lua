@@ -15,6 +15,12 @@ if redis.call('HGET', KEYS[3], 'lease_token') ~= token or redis.call('LREM', KEY
   return 'fenced'
 end
 redis.call('ZREM', KEYS[2], id)
+
+if outcome == 'completed' or outcome == 'failed' or outcome == 'cancelled' then
+  finalize(KEYS[3], id, outcome, outcome == 'completed' and 'result' or 'error', ARGV[5], now, KEYS[6], KEYS[7], ARGV[8])
+  return outcome
+end
+
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[3], 'progress', ARGV[8]) end
 local priority = tonumber(redis.call('HGET', KEYS[3], 'priority')) or 0
 
@@ -40,10 +46,4 @@ if outcome == 'release' then
   return 'release'
 end
 
-if outcome == 'completed' then
-  redis.call('HDEL', KEYS[3], 'error')
-  finalize(KEYS[3], id, 'completed', 'result', ARGV[5], now, KEYS[6], KEYS[7])
-else
-  finalize(KEYS[3], id, outcome, 'error', ARGV[5], now, KEYS[6], KEYS[7])
-end
-return outcome
+return redis.error_reply('unknown outcome ' .. outcome)

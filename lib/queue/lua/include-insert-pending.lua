@@ -1,4 +1,5 @@
--- Shared by the scripts that put a job id into the pending list (prepended by lib/queue/scripts.ts).
+-- Helpers shared by the queue scripts (prepended to each by lib/queue/scripts.ts). insert_pending puts a job id
+-- into the pending list:
 -- The list is consumed from its tail (BLMOVE ... RIGHT LEFT) and kept ordered so that the tail holds the
 -- highest priority, FIFO within a priority. The head therefore holds the lowest priority, which makes the
 -- common case (a job no more urgent than the least urgent waiting one) a single LPUSH.
@@ -41,9 +42,28 @@ end
 -- Marks a job finished (completed, failed or cancelled): it is counted in its outcome's set and queued in the
 -- history outbox. Its record starts to expire only once that outbox entry is in PostgreSQL (history-ack), so a
 -- long PostgreSQL outage delays the history but can never let a record expire before it was copied.
-local function finalize(job, id, status, field, value, now, done_set, history)
-  redis.call('HSET', job, 'status', status, field, value, 'finished_at', now)
-  redis.call('HDEL', job, 'lease_token', 'run_at')
+-- `progress` (JSON, or '' for none) is written in the same HSET.
+local function finalize(job, id, status, field, value, now, done_set, history, progress)
+  if progress and progress ~= '' then
+    redis.call('HSET', job, 'status', status, field, value, 'finished_at', now, 'progress', progress)
+  else
+    redis.call('HSET', job, 'status', status, field, value, 'finished_at', now)
+  end
+  -- A completed job's error is the last failed attempt's: the result now says what happened.
+  if field == 'result' then
+    redis.call('HDEL', job, 'lease_token', 'run_at', 'error')
+  else
+    redis.call('HDEL', job, 'lease_token', 'run_at')
+  end
   redis.call('ZADD', done_set, now, id)
   redis.call('LPUSH', history, id)
+end
+
+-- The fields a claim writes, from the record as HGETALL gave it: one HSET instead of an HSET and an HINCRBY.
+local function claim_fields(record, worker, token, now)
+  local attempts = 0
+  for i = 1, #record, 2 do
+    if record[i] == 'attempts' then attempts = tonumber(record[i + 1]) or 0 end
+  end
+  return { 'status', 'running', 'worker', worker, 'lease_token', token, 'started_at', now, 'attempts', attempts + 1 }
 end
