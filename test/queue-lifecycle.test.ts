@@ -4,7 +4,7 @@ import { createApp } from '../lib/api/app.ts';
 import { getJobHistory } from '../lib/db/jobs.ts';
 import { permanent, transient } from '../lib/errors.ts';
 import { silentLogger } from '../lib/log.ts';
-import { flushJobHistory } from '../lib/queue/history.ts';
+import { drainJobHistory, flushJobHistory } from '../lib/queue/history.ts';
 import { JobLeases } from '../lib/queue/leases.ts';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
 import { sleep } from '../lib/sleep.ts';
@@ -215,6 +215,22 @@ describe('a job through its life', () => {
     assert.deepEqual(await services.redis.lrange(queue.keys.processing, 0, -1), []);
     assert.ok((await services.redis.lrange(queue.keys.pending, 0, -1)).includes(job.id));
     assert.equal(await queue.cancel(job.id), 'cancelled');
+  });
+
+  test('a backlog of finished jobs larger than one batch is copied in one maintenance tick', async () => {
+    const leases = new JobLeases(queue);
+    await drainJobHistory(queue, services.sql); // what the tests before this one finished
+    const jobs = await queue.enqueueMany(Array.from({ length: 450 }, (_, i) => ({ kind: 'scrape' as const, source: 'trustpilot', query: `backlog-${i}.example`, limit: 1, priority: 0 })));
+    for (let left = jobs.length; left > 0; ) {
+      const claims = await leases.claimMany('backlog-worker', 100);
+      for (const { job, token } of claims) assert.equal(await leases.finish(job.id, token, 'completed', { result: {} }), 'completed');
+      left -= claims.length;
+    }
+    assert.equal(await services.redis.llen(queue.keys.history), 450);
+    assert.equal(await drainJobHistory(queue, services.sql), 450);
+    assert.equal(await services.redis.llen(queue.keys.history), 0);
+    const copied = await services.sql`SELECT count(*)::int AS n FROM jobs WHERE query LIKE 'backlog-%'`;
+    assert.equal(copied[0]!.n, 450);
   });
 
   test('finished jobs are copied into PostgreSQL, then expire from Redis after the retention period', async () => {

@@ -7,6 +7,22 @@ import type { JobQueue } from './queue.ts';
 
 const BATCH = 200;
 const LOCK_MS = 30_000;
+const DRAIN_BUDGET_MS = 2_000;
+
+/**
+ * Flushes batch after batch while the outbox is full, for up to `budgetMs`: a worker's maintenance tick comes
+ * every few seconds, and one batch per tick would let a burst of short jobs outrun the copy (their records
+ * cannot start to expire until copied). Returns how many entries were copied.
+ */
+export async function drainJobHistory(queue: JobQueue, sql: Sql, budgetMs = DRAIN_BUDGET_MS): Promise<number> {
+  const until = Date.now() + budgetMs;
+  let copied = 0;
+  for (;;) {
+    const batch = await flushJobHistory(queue, sql);
+    copied += batch;
+    if (batch < BATCH || Date.now() >= until) return copied;
+  }
+}
 
 /**
  * Copies finished jobs from the Redis outbox (filled atomically when a job finishes) into PostgreSQL.

@@ -6,6 +6,19 @@ import type { JobQueue } from './queue.ts';
 export type ClaimResult = { status: 'claimed'; job: Job; token: string } | { status: 'missing' | 'gone' };
 export type RenewResult = 'ok' | 'cancel_requested' | 'lost';
 export type FinishOutcome = 'completed' | 'failed' | 'cancelled' | 'retry' | 'release';
+export interface FinishDetails {
+  result?: Record<string, unknown>;
+  error?: JobFailure;
+  retryAt?: number;
+  keepAttempt?: boolean;
+  progress?: JobProgress | null;
+}
+export interface FinishRequest {
+  id: string;
+  token: string;
+  outcome: FinishOutcome;
+  details: FinishDetails;
+}
 
 export interface SweepResult {
   promoted: number;
@@ -75,30 +88,24 @@ export class JobLeases {
    * Ends the attempt. Returns the outcome applied, or 'fenced' when this token no longer holds the lease
    * (the job was recovered and may be running elsewhere): then nothing was written.
    */
-  async finish(
-    id: string,
-    token: string,
-    outcome: FinishOutcome,
-    details: { result?: Record<string, unknown>; error?: JobFailure; retryAt?: number; keepAttempt?: boolean; progress?: JobProgress | null },
-    now = Date.now(),
-  ): Promise<FinishOutcome | 'fenced'> {
-    const payload = outcome === 'completed' ? JSON.stringify(details.result ?? {}) : JSON.stringify(details.error ?? null);
-    const finishedSet = outcome === 'completed' || outcome === 'failed' || outcome === 'cancelled' ? this.keys.finished[outcome] : this.keys.finished.failed;
+  async finish(id: string, token: string, outcome: FinishOutcome, details: FinishDetails, now = Date.now()): Promise<FinishOutcome | 'fenced'> {
+    const [applied] = await this.finishMany([{ id, token, outcome, details }], now);
+    return applied!;
+  }
+
+  /** Ends several attempts in one round trip, each fenced by its own token; the outcomes come back in order. */
+  async finishMany(attempts: FinishRequest[], now = Date.now()): Promise<(FinishOutcome | 'fenced')[]> {
+    const k = this.keys;
+    const args: (string | number)[] = [now, k.jobPrefix];
+    for (const { id, token, outcome, details } of attempts) {
+      const payload = outcome === 'completed' ? JSON.stringify(details.result ?? {}) : JSON.stringify(details.error ?? null);
+      args.push(id, token, outcome, payload, details.retryAt ?? now, details.progress ? JSON.stringify(details.progress) : '', details.keepAttempt ? '1' : '0');
+    }
     return (await this.queue.scripts.run(
       'finish',
-      [this.keys.processing, this.keys.leases, this.keys.job(id), this.keys.pending, this.keys.delayed, finishedSet, this.keys.history, this.keys.stats],
-      [
-        id,
-        token,
-        now,
-        outcome,
-        payload,
-        details.retryAt ?? now,
-        this.keys.jobPrefix,
-        details.progress ? JSON.stringify(details.progress) : '',
-        details.keepAttempt ? '1' : '0',
-      ],
-    )) as FinishOutcome | 'fenced';
+      [k.processing, k.leases, k.pending, k.delayed, k.finished.completed, k.finished.failed, k.finished.cancelled, k.history, k.stats],
+      args,
+    )) as (FinishOutcome | 'fenced')[];
   }
 
   async sweep(now = Date.now(), batch = 100): Promise<SweepResult> {

@@ -9,7 +9,7 @@ const SCRIPT_FILES = {
   claim: 'claim-3',
   'claim-many': 'claim-many-3',
   renew: 'renew-3',
-  finish: 'finish-8',
+  finish: 'finish-9',
   cancel: 'cancel-5',
   sweep: 'sweep-10',
   retry: 'retry-4',

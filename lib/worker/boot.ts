@@ -4,7 +4,7 @@ import { listMigrations } from '../db/migrate.ts';
 import { createHttpClient } from '../http/client.ts';
 import { createHostLimiter } from '../http/host-limiter.ts';
 import type { Logger } from '../log.ts';
-import { flushJobHistory } from '../queue/history.ts';
+import { drainJobHistory } from '../queue/history.ts';
 import { JobQueue, queueSettings } from '../queue/queue.ts';
 import { assertRedisReady, createBlockingRedis, createRedis } from '../redis.ts';
 import { loadSourceRegistry } from '../sources/registry.ts';
@@ -59,7 +59,7 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
     log: workerLog,
     handler: (job, ctx) =>
       job.kind === 'backup' ? runBackupJob(job, ctx, config) : runScrapeJob(job, ctx, { sources, http, sql, log: workerLog.child({ job_id: job.id }) }),
-    maintenance: () => flushJobHistory(queue, sql),
+    maintenance: () => drainJobHistory(queue, sql),
     redisUrl: config.redisUrl,
     logLevel: config.logLevel,
     timeoutFor: (job) => job.timeoutMs ?? (job.kind === 'backup' ? config.backupTimeoutMs : sources.get(job.source)?.timeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS),

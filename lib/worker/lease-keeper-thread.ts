@@ -5,26 +5,28 @@ import { createLogger } from '../log.ts';
 import { JobLeases } from '../queue/leases.ts';
 import { JobQueue, type QueueSettings } from '../queue/queue.ts';
 import { createRedis } from '../redis.ts';
+import { type HeldLeasesMemory, HeldLeasesReader } from './held-leases.ts';
 import type { KeeperCommand, KeeperEvent } from './lease-keeper.ts';
 
-const { redisUrl, settings, renewEveryMs, logLevel, workerId } = workerData as {
+const { redisUrl, settings, renewEveryMs, logLevel, workerId, held: memory } = workerData as {
   redisUrl: string;
   settings: QueueSettings;
   renewEveryMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   workerId: string;
+  held: HeldLeasesMemory;
 };
 const log = createLogger(logLevel, { process: 'worker', worker_id: workerId, thread: 'lease-keeper' });
 const redis = createRedis(redisUrl, log, 'worker-leases');
 const leases = new JobLeases(new JobQueue(redis, settings));
-const held = new Map<string, { token: string; until: number }>();
+const held = new HeldLeasesReader(memory);
+/** Tokens found stale: the main thread is told once and drops the row; until then they are not renewed again. */
+let lost = new Set<string>();
 const port = parentPort!;
 const send = (event: KeeperEvent) => port.postMessage(event);
 
 port.on('message', (command: KeeperCommand) => {
-  if (command.type === 'hold') held.set(command.id, { token: command.token, until: command.until });
-  else if (command.type === 'release') held.delete(command.id);
-  else if (command.type === 'stop') {
+  if (command.type === 'stop') {
     clearInterval(timer);
     redis.disconnect();
     port.close();
@@ -40,14 +42,16 @@ const timer = setInterval(() => {
 
 async function renewAll(): Promise<void> {
   const now = Date.now();
+  const leasesHeld = held.all();
+  lost = new Set(leasesHeld.filter(({ token }) => lost.has(token)).map(({ token }) => token));
   await Promise.all(
-    [...held].map(async ([id, { token, until }]) => {
+    leasesHeld.map(async ({ id, token, until }) => {
       // Past its hard deadline a job is left to expire: a main thread stuck for good must not hold it for ever.
-      if (now > until) return;
+      if (now > until || lost.has(token)) return;
       try {
         const state = await leases.renew(id, token, null);
         if (state === 'lost') {
-          held.delete(id);
+          lost.add(token);
           send({ type: 'lost', id });
         } else if (state === 'cancel_requested') {
           send({ type: 'cancel', id });

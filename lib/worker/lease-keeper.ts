@@ -2,11 +2,9 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
 import type { QueueSettings } from '../queue/queue.ts';
+import { HeldLeasesWriter, createHeldLeasesMemory } from './held-leases.ts';
 
-export type KeeperCommand =
-  | { type: 'hold'; id: string; token: string; until: number }
-  | { type: 'release'; id: string }
-  | { type: 'stop' };
+export type KeeperCommand = { type: 'stop' };
 
 export type KeeperEvent = { type: 'ready' } | { type: 'lost'; id: string } | { type: 'cancel'; id: string };
 
@@ -16,6 +14,8 @@ export interface LeaseKeeperOptions {
   renewEveryMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   workerId: string;
+  /** At most this many jobs are held at once (the worker's concurrency). */
+  slots: number;
   onLost(id: string): void;
   onCancel(id: string): void;
 }
@@ -23,12 +23,17 @@ export interface LeaseKeeperOptions {
 /** The main thread's handle on the lease-keeper thread (lease-keeper-thread.ts). */
 export class LeaseKeeper {
   private thread: Thread | null = null;
+  private readonly memory;
+  private readonly held;
 
-  constructor(private readonly options: LeaseKeeperOptions) {}
+  constructor(private readonly options: LeaseKeeperOptions) {
+    this.memory = createHeldLeasesMemory(options.slots);
+    this.held = new HeldLeasesWriter(this.memory);
+  }
 
   async start(): Promise<void> {
     const { redisUrl, settings, renewEveryMs, logLevel, workerId } = this.options;
-    const workerData = { redisUrl, settings, renewEveryMs, logLevel, workerId };
+    const workerData = { redisUrl, settings, renewEveryMs, logLevel, workerId, held: this.memory };
     const extension = extname(fileURLToPath(import.meta.url));
     const file = new URL(`./lease-keeper-thread${extension}`, import.meta.url);
     // Built, the thread is plain JS. From sources, loader hooks are per thread, so it registers tsx itself first.
@@ -50,11 +55,11 @@ export class LeaseKeeper {
 
   /** Keeps renewing the job's lease until `until` (ms since the epoch) or until released. */
   hold(id: string, token: string, until: number): void {
-    this.send({ type: 'hold', id, token, until });
+    this.held.hold({ id, token, until });
   }
 
   release(id: string): void {
-    this.send({ type: 'release', id });
+    this.held.release(id);
   }
 
   async stop(): Promise<void> {
@@ -65,9 +70,5 @@ export class LeaseKeeper {
     thread.postMessage({ type: 'stop' } satisfies KeeperCommand);
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2_000))]);
     await thread.terminate();
-  }
-
-  private send(command: KeeperCommand): void {
-    this.thread?.postMessage(command);
   }
 }

@@ -6,10 +6,11 @@ import type { LogLevel } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { retryDelayMs } from '../queue/backoff.ts';
 import type { Job, JobFailure, JobProgress } from '../queue/job.ts';
-import { type FinishOutcome, JobLeases } from '../queue/leases.ts';
+import { type FinishDetails, type FinishOutcome, JobLeases } from '../queue/leases.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import { pause, sleep } from '../sleep.ts';
 import { JobAborted, abortCause } from './abort.ts';
+import { FinishBatcher } from './finish-batcher.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import type { JobContext } from './scrape-job.ts';
 
@@ -53,6 +54,7 @@ const OUTAGE_RETRY_CAP_MS = 30_000;
 export class Worker {
   readonly id: string;
   private readonly leases: JobLeases;
+  private readonly finisher: FinishBatcher;
   private readonly running = new Map<string, RunningJob>();
   private readonly stopController = new AbortController();
   private readonly startedAt = Date.now();
@@ -66,6 +68,7 @@ export class Worker {
   constructor(private readonly options: WorkerOptions) {
     this.id = options.workerId ?? newWorkerId();
     this.leases = new JobLeases(options.queue);
+    this.finisher = new FinishBatcher(this.leases);
     const leaseMs = options.queue.settings.leaseMs;
     this.renewEveryMs = Math.min(Math.floor(leaseMs / 3), 5_000);
     this.sweepEveryMs = Math.min(Math.floor(leaseMs / 2), 5_000);
@@ -75,6 +78,7 @@ export class Worker {
       renewEveryMs: this.renewEveryMs,
       logLevel: options.logLevel ?? 'info',
       workerId: this.id,
+      slots: options.concurrency,
       onLost: (id) => this.running.get(id)?.controller.abort(new JobAborted('lease_lost')),
       onCancel: (id) => this.running.get(id)?.controller.abort(new JobAborted('cancelled')),
     });
@@ -279,10 +283,10 @@ export class Worker {
   private async finish(
     entry: RunningJob,
     outcome: FinishOutcome,
-    details: Parameters<JobLeases['finish']>[3],
+    details: FinishDetails,
     log: Logger,
   ): Promise<void> {
-    const applied = await this.withRedisRetries(() => this.leases.finish(entry.job.id, entry.token, outcome, details), entry.job.id);
+    const applied = await this.withRedisRetries(() => this.finisher.finish({ id: entry.job.id, token: entry.token, outcome, details }), entry.job.id);
     if (applied === 'fenced') log.warn('job_finish_fenced', { outcome });
     if (applied === undefined) log.error('job_finish_unrecorded', { outcome });
   }

@@ -3,7 +3,7 @@
 // prints "<job id> <wall-clock ms with fractions>" when each job starts, for the add->start latency.
 import { createSql } from '../../lib/db/client.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { flushJobHistory } from '../../lib/queue/history.ts';
+import { drainJobHistory } from '../../lib/queue/history.ts';
 import { JobQueue } from '../../lib/queue/queue.ts';
 import { createBlockingRedis, createRedis } from '../../lib/redis.ts';
 import { Worker } from '../../lib/worker/worker.ts';
@@ -23,7 +23,7 @@ const worker = new Worker({
   log: silentLogger,
   logLevel: 'error',
   redisUrl,
-  maintenance: () => flushJobHistory(queue, sql),
+  maintenance: () => drainJobHistory(queue, sql),
   handler: async (job) => {
     if (report) process.stdout.write(`${job.id} ${performance.timeOrigin + performance.now()}\n`);
     return { ok: true };

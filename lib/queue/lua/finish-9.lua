@@ -1,0 +1,61 @@
+-- Ends one or more lease holders' attempts, each in the same atomic step: the id leaves processing and the
+-- record says why. Several at once when a worker's jobs end together (one round trip for all of them); each
+-- job is fenced on its own token, so one stale job never stops the others.
+-- KEYS[1] processing list   KEYS[2] leases zset   KEYS[3] pending list   KEYS[4] delayed zset
+-- KEYS[5] completed zset   KEYS[6] failed zset   KEYS[7] cancelled zset   KEYS[8] history outbox
+-- KEYS[9] stats hash (counts fenced_rejections)
+-- ARGV[1] now (ms)   ARGV[2] job key prefix
+-- then 7 items per job: id, lease token, outcome, payload, retry due time (ms), progress JSON or '', keep attempt
+--   outcome: completed | failed | cancelled | retry (run again at the due time) | release (back to pending, the
+--   attempt not counted: graceful shutdown); payload: the result JSON (completed) or the error JSON (the others);
+--   keep attempt: '1' when a retry must not use up the job's attempts (our own outage, not the job's fault)
+-- Job hashes are <prefix><id> (keys outside KEYS: standalone Redis only).
+-- Returns, per job, the outcome applied, or 'fenced' when its token no longer holds the lease (nothing changes).
+local now, prefix = tonumber(ARGV[1]), ARGV[2]
+local finished_sets = { completed = KEYS[5], failed = KEYS[6], cancelled = KEYS[7] }
+
+local function finish(id, token, outcome, payload, due, progress, keep_attempt)
+  local job = prefix .. id
+  if redis.call('HGET', job, 'lease_token') ~= token or redis.call('LREM', KEYS[1], 1, id) == 0 then
+    redis.call('HINCRBY', KEYS[9], 'fenced_rejections', 1)
+    return 'fenced'
+  end
+  redis.call('ZREM', KEYS[2], id)
+
+  local finished_set = finished_sets[outcome]
+  if finished_set then
+    finalize(job, id, outcome, outcome == 'completed' and 'result' or 'error', payload, now, finished_set, KEYS[8], progress)
+    return outcome
+  end
+
+  if progress ~= '' then redis.call('HSET', job, 'progress', progress) end
+  local priority = tonumber(redis.call('HGET', job, 'priority')) or 0
+  if outcome == 'retry' then
+    redis.call('HSET', job, 'status', 'pending', 'error', payload)
+    redis.call('HDEL', job, 'lease_token')
+    if keep_attempt == '1' then redis.call('HINCRBY', job, 'max_attempts', 1) end
+    if due <= now then
+      insert_pending(KEYS[3], prefix, id, priority, false)
+    else
+      redis.call('HSET', job, 'run_at', due)
+      redis.call('ZADD', KEYS[4], due, id)
+    end
+    return 'retry'
+  end
+  if outcome == 'release' then
+    redis.call('HSET', job, 'status', 'pending')
+    redis.call('HDEL', job, 'lease_token')
+    redis.call('HINCRBY', job, 'attempts', -1)
+    insert_pending(KEYS[3], prefix, id, priority, true)
+    return 'release'
+  end
+  return redis.error_reply('unknown outcome ' .. outcome)
+end
+
+local applied = {}
+for i = 3, #ARGV, 7 do
+  local outcome = finish(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4]), ARGV[i + 5], ARGV[i + 6])
+  if type(outcome) == 'table' then return outcome end
+  table.insert(applied, outcome)
+end
+return applied
