@@ -19,6 +19,7 @@ try {
   await assertRedisReady(redis, config);
   await assertPostgresReady(sql, config.databaseUrl);
   const queue = new JobQueue(redis, queueSettings(config));
+  await queue.upgradeKeys();
   const crons = startScheduler(scheduleDefinitions(config), tickHandlers({ config, sql, queue, sources }), { redis, prefix: config.redisPrefix, log });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

@@ -217,6 +217,19 @@ describe('a job through its life', () => {
     assert.equal(await queue.cancel(job.id), 'cancelled');
   });
 
+  test('the job index an older release kept as a ZSET becomes the newest-first LIST at start-up, once', async () => {
+    const jobs = [await enqueue('old-1.example'), await enqueue('old-2.example'), await enqueue('old-3.example')];
+    await services.redis.del(queue.keys.recent);
+    await services.redis.zadd(queue.keys.recent, 1000, jobs[0]!.id, 2000, jobs[1]!.id, 3000, jobs[2]!.id);
+    await queue.upgradeKeys();
+    assert.equal(await services.redis.type(queue.keys.recent), 'list');
+    assert.deepEqual(await services.redis.lrange(queue.keys.recent, 0, -1), [jobs[2]!.id, jobs[1]!.id, jobs[0]!.id]);
+    await queue.upgradeKeys();
+    const next = await enqueue('new.example');
+    assert.deepEqual((await queue.list({ limit: 4 })).map((job) => job.query), [next.query, 'old-3.example', 'old-2.example', 'old-1.example']);
+    for (const job of [...jobs, next]) await queue.cancel(job.id);
+  });
+
   test('a backlog of finished jobs larger than one batch is copied in one maintenance tick', async () => {
     const leases = new JobLeases(queue);
     await drainJobHistory(queue, services.sql); // what the tests before this one finished

@@ -41,6 +41,7 @@ export async function startApiProcess(config: Config, log: Logger): Promise<ApiP
     throw error;
   }
   const queue = new JobQueue(redis, queueSettings(config));
+  await queue.upgradeKeys();
   const app = createApp({ config, redis, sql, queue, sources, log });
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => resolve({ server, port: info.port }));

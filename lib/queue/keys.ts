@@ -13,7 +13,7 @@ export interface QueueKeys {
   delayed: string;
   /** ZSET id -> lease expiry (ms) of jobs in processing. */
   leases: string;
-  /** ZSET id -> created_at (ms): the index behind GET /jobs. */
+  /** LIST of every job id, newest first: the index behind GET /jobs (a LIST entry costs a quarter of a ZSET's). */
   recent: string;
   /** ZSET id -> finished_at (ms) per final status: the 24 h counts. */
   finished: Record<FinalStatus, string>;

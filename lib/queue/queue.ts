@@ -66,6 +66,11 @@ export class JobQueue {
     this.scripts = defineScripts(redis);
   }
 
+  /** Brings keys written by an older release to today's shapes; every process runs it once at start-up. */
+  async upgradeKeys(): Promise<void> {
+    await this.scripts.run('upgrade-recent', [this.keys.recent], []);
+  }
+
   async enqueue(spec: JobSpec): Promise<Job> {
     const [job] = await this.enqueueMany([spec]);
     return job!;
@@ -150,7 +155,7 @@ export class JobQueue {
     const jobs: Job[] = [];
     const page = Math.max(options.limit, 50);
     for (let start = 0; jobs.length < options.limit; start += page) {
-      const ids = await this.redis.zrevrange(this.keys.recent, start, start + page - 1);
+      const ids = await this.redis.lrange(this.keys.recent, start, start + page - 1);
       if (ids.length === 0) break;
       const pipeline = this.redis.pipeline();
       for (const id of ids) pipeline.hgetall(this.keys.job(id));

@@ -14,6 +14,7 @@ const SCRIPT_FILES = {
   sweep: 'sweep-10',
   retry: 'retry-4',
   'history-ack': 'history-ack-2',
+  'upgrade-recent': 'upgrade-recent-1',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;

@@ -48,6 +48,7 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
   }
 
   const queue = new JobQueue(redis, queueSettings(config));
+  await queue.upgradeKeys();
   const workerId = newWorkerId();
   const workerLog = log.child({ worker_id: workerId });
   const worker = new Worker({

@@ -1,7 +1,7 @@
 -- Creates one or more job records in one atomic step and puts each runnable one into the pending list at its
 -- priority's place: a scrape-all parent and its children appear together or not at all. With an idempotency
 -- key, a request already seen returns the job it created instead of creating another.
--- KEYS[1] pending list   KEYS[2] recent jobs zset (created_at)   KEYS[3] idempotency key (unused without ARGV[3])
+-- KEYS[1] pending list   KEYS[2] recent jobs list (newest first)   KEYS[3] idempotency key (unused without ARGV[3])
 -- ARGV[1] job key prefix   ARGV[2] created_at (ms)   ARGV[3] request fingerprint, or '' for none
 -- ARGV[4] how long the idempotency key is remembered (ms)
 -- then per job: id, priority, runnable (1: into pending; 0: record only, e.g. a parent), n, then n field/value items
@@ -27,7 +27,7 @@ while i <= #ARGV do
 end
 for _, job in ipairs(jobs) do
   redis.call('HSET', prefix .. job.id, unpack(ARGV, job.first, job.last))
-  redis.call('ZADD', KEYS[2], now, job.id)
+  redis.call('LPUSH', KEYS[2], job.id)
   if job.runnable then insert_pending(KEYS[1], prefix, job.id, job.priority, false) end
 end
 if fingerprint ~= '' then redis.call('SET', KEYS[3], fingerprint .. ' ' .. jobs[1].id, 'PX', ARGV[4]) end

@@ -4,10 +4,10 @@
 -- 3. jobs whose lease expired (their worker died or hung) go back to pending ahead of their priority, or go
 --    to the dead-letter list with worker_crashed when that was their last attempt (a job that keeps killing
 --    its worker is quarantined, not retried for ever), or end cancelled when a cancel was asked for;
--- 4. finished jobs older than the retention period leave the indexes (their hashes expire once in history),
---    and dead-letter entries whose record has expired leave the dead list.
+-- 4. finished jobs older than the retention period leave the count sets (their hashes expire once in history),
+--    and the oldest entries of the recent-jobs and dead-letter lists leave them once their record has expired.
 -- KEYS[1] pending   KEYS[2] processing   KEYS[3] delayed   KEYS[4] leases   KEYS[5] dead list
--- KEYS[6] cancelled zset   KEYS[7] completed zset   KEYS[8] recent zset   KEYS[9] history outbox   KEYS[10] failed zset
+-- KEYS[6] cancelled zset   KEYS[7] completed zset   KEYS[8] recent list   KEYS[9] history outbox   KEYS[10] failed zset
 -- ARGV[1] now (ms)   ARGV[2] job key prefix   ARGV[3] grace for unleased ids (ms)   ARGV[4] retention (ms)
 -- ARGV[5] batch size   ARGV[6] error JSON for worker_crashed   ARGV[7] error JSON for a cancel
 -- Returns {promoted, recovered, quarantined, cancelled}
@@ -55,12 +55,15 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0
 end
 
 local horizon = now - retention
-for i = 6, 8 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', horizon) end
-redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', horizon)
-for _ = 1, batch do
-  local oldest = redis.call('LINDEX', KEYS[5], -1)
-  if not oldest or redis.call('EXISTS', prefix .. oldest) == 1 then break end
-  redis.call('RPOP', KEYS[5])
+for _, set in ipairs({ KEYS[6], KEYS[7], KEYS[10] }) do redis.call('ZREMRANGEBYSCORE', set, '-inf', horizon) end
+-- Oldest at the tail: trimming stops at the first record still there (a later one that expired waits for it;
+-- GET /jobs skips ids whose record is gone).
+for _, list in ipairs({ KEYS[5], KEYS[8] }) do
+  for _ = 1, batch * 10 do
+    local oldest = redis.call('LINDEX', list, -1)
+    if not oldest or redis.call('EXISTS', prefix .. oldest) == 1 then break end
+    redis.call('RPOP', list)
+  end
 end
 
 return {promoted, recovered, crashed, cancelled}
