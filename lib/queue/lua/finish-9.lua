@@ -24,7 +24,7 @@ local function finish(id, token, outcome, payload, due, progress, keep_attempt)
 
   local finished_set = finished_sets[outcome]
   if finished_set then
-    finalize(job, id, outcome, outcome == 'completed' and 'result' or 'error', payload, now, finished_set, KEYS[8], progress)
+    finalize(job, id, outcome, outcome == 'completed' and 'result' or 'error', payload, now, finished_set, KEYS[8], progress, true)
     return outcome
   end
 

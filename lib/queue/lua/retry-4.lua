@@ -10,7 +10,7 @@ if status ~= 'dead' and status ~= 'failed' then return status end
 redis.call('LREM', KEYS[2], 0, id)
 redis.call('ZREM', KEYS[4], id)
 local last_error = redis.call('HGET', KEYS[3], 'error')
-if last_error then redis.call('HSET', KEYS[3], 'previous_error', last_error) end
+if last_error and last_error ~= '' then redis.call('HSET', KEYS[3], 'previous_error', last_error) end
 redis.call('HDEL', KEYS[3], 'error', 'finished_at', 'result', 'progress', 'worker', 'cancel_requested')
 redis.call('HSET', KEYS[3], 'status', 'pending', 'attempts', 0)
 redis.call('PERSIST', KEYS[3])
