@@ -78,6 +78,46 @@ describe('getText', () => {
     assert.equal(error.code, 'upstream_bad_response');
     assert.equal(error.permanent, true);
   });
+
+  test('decodes malformed UTF-8 and a byte-order mark as Buffer.toString does: U+FFFD for bad bytes, the mark kept', async (t) => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('ok '), Buffer.from([0xc3, 0x28, 0xe2, 0x82, 0xff]), Buffer.from(' ✓')]);
+    upstream.on('GET', '/odd', () => ({ body: bytes }));
+    const response = await client(t).getText(`${upstream.baseUrl}/odd`, { signal: noSignal() });
+    assert.equal(response.body, bytes.toString('utf8'));
+  });
+});
+
+describe('getBytes', () => {
+  test("returns the body's bytes as sent, and the same status, final URL and headers as getText", async (t) => {
+    const bytes = Buffer.concat([Buffer.from('Grüße '), Buffer.from([0xff, 0xfe]), Buffer.from(' ✓'.repeat(100_000))]);
+    upstream.on('GET', '/page', () => ({ headers: { 'X-Thing': 'yes' }, body: bytes }));
+    const http = client(t);
+    const [raw, text] = await Promise.all([http.getBytes(`${upstream.baseUrl}/page`, { signal: noSignal() }), http.getText(`${upstream.baseUrl}/page`, { signal: noSignal() })]);
+    assert.ok(Buffer.isBuffer(raw.body));
+    assert.ok(raw.body.equals(bytes), 'the bytes are the ones sent');
+    assert.equal(text.body, bytes.toString('utf8'));
+    assert.deepEqual({ ...raw, body: null }, { ...text, body: null, headers: { ...text.headers, date: raw.headers.date } });
+  });
+
+  for (const [encoding, compress] of [['gzip', gzipSync], ['br', brotliCompressSync], ['deflate', deflateSync]] as const) {
+    test(`undoes ${encoding}`, async (t) => {
+      upstream.on('GET', '/packed', () => ({ headers: { 'content-encoding': encoding }, body: compress(Buffer.from('<p>Größe</p>'.repeat(50))) }));
+      const response = await client(t).getBytes(`${upstream.baseUrl}/packed`, { signal: noSignal() });
+      assert.ok(response.body.equals(Buffer.from('<p>Größe</p>'.repeat(50))));
+    });
+  }
+
+  test('fails as getText does: upstream_bad_response for a body that does not match its content-encoding, the error body kept short', async (t) => {
+    upstream.on('GET', '/packed', () => ({ headers: { 'content-encoding': 'gzip' }, body: 'not gzip at all' }));
+    upstream.on('GET', '/explained', () => ({ status: 400, body: `{"error":"no"}${'x'.repeat(10_000)}` }));
+    const http = client(t);
+    const bad = await jobError(http.getBytes(`${upstream.baseUrl}/packed`, { signal: noSignal() }));
+    assert.equal(bad.code, 'upstream_bad_response');
+    const refused = await jobError(http.getBytes(`${upstream.baseUrl}/explained`, { signal: noSignal() }));
+    assert.equal(refused.upstream?.status, 400);
+    assert.match(refused.upstream?.body ?? '', /^\{"error":"no"\}x+$/);
+    assert.equal(refused.upstream?.body.length, 4_096);
+  });
 });
 
 describe('retries', () => {

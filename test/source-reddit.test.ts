@@ -196,6 +196,7 @@ function recording(http: HttpClient, sent: SentRequest[]): HttpClient {
   const record = (url: string, options: RequestOptions) => sent.push({ url: new URL(url), method: options.method ?? 'GET', headers: options.headers ?? {}, body: options.body });
   return {
     getText: (url, options) => (record(url, options), http.getText(url, options)),
+    getBytes: (url, options) => (record(url, options), http.getBytes(url, options)),
     getJson: (url, options) => (record(url, options), http.getJson(url, options)),
     holdHost: (host, ms) => http.holdHost(host, ms),
     close: () => http.close(),

@@ -115,6 +115,36 @@ describe('parseReviewPage without __NEXT_DATA__', () => {
   });
 });
 
+describe('pages read as the UTF-8 bytes they came in', () => {
+  const bytes = (html: string) => Buffer.from(html, 'utf8');
+
+  for (const [name, html, url] of [['bt.com', BT_PAGE_1, BT_URL], ['eventnet.de', EVENTNET, EVENTNET_URL]] as const) {
+    test(`give the same ${name} page as its text, from __NEXT_DATA__ and from the fallback markup`, () => {
+      assert.deepEqual(parseReviewPage(bytes(html), url), parseReviewPage(html, url));
+      assert.deepEqual(parseReviewPage(bytes(withoutNextData(html)), url), parseReviewPage(withoutNextData(html), url));
+    });
+  }
+
+  test('keep malformed UTF-8 inside __NEXT_DATA__ as text does (U+FFFD)', () => {
+    const at = BT_PAGE_1.indexOf('"title":"Communication shambles"', BT_PAGE_1.indexOf('__NEXT_DATA__')) + '"title":"'.length;
+    const page = Buffer.concat([bytes(BT_PAGE_1.slice(0, at)), Buffer.from([0xe2, 0x82]), bytes(BT_PAGE_1.slice(at))]);
+    const parsed = parseReviewPage(page, BT_URL);
+    assert.equal(parsed.reviews[0]?.title, '\uFFFDCommunication shambles');
+    assert.deepEqual(parsed, parseReviewPage(page.toString('utf8'), BT_URL));
+  });
+
+  test('are rejected for the same reasons as text', () => {
+    assert.equal(thrown(() => parseReviewPage(bytes(CHALLENGE), BT_URL)).code, 'upstream_blocked');
+    assert.equal(thrown(() => parseReviewPage(bytes('<html><body><h1>Hello</h1></body></html>'), BT_URL)).code, 'upstream_bad_response');
+  });
+
+  test('give the same businesses on a search page', () => {
+    const html = fixture('trustpilot/search-bt-synthetic.html');
+    const url = 'https://www.trustpilot.com/search?query=BT';
+    assert.deepEqual(parseSearchPage(bytes(html), url), parseSearchPage(html, url));
+  });
+});
+
 describe('parseReviewPage on pages that are not review pages', () => {
   test('rejects a Cloudflare challenge as upstream_blocked', () => {
     const error = thrown(() => parseReviewPage(CHALLENGE, BT_URL));

@@ -1,4 +1,3 @@
-import type postgres from 'postgres';
 import type { ScrapedPost } from '../sources/types.ts';
 import type { Sql } from './client.ts';
 
@@ -22,26 +21,30 @@ export interface StoredPost {
 /**
  * Upserts by (source, external_id) in one statement and returns how many rows were new.
  * `xmax = 0` is true only for a row this statement inserted, which tells inserts from updates without a second query.
+ * Rows travel as one array per column through unnest: a page of 20 posts is 11 parameters rather than 260,
+ * which postgres.js binds with less work, and the statement text is the same whatever the batch size.
  */
 export async function upsertPosts(sql: Sql, source: string, query: string, posts: ScrapedPost[]): Promise<number> {
   if (posts.length === 0) return 0;
-  const rows = dedupeByExternalId(posts).map((post) => ({
-    source,
-    external_id: post.externalId,
-    query,
-    url: post.url,
-    author: post.author,
-    title: post.title,
-    body: post.text,
-    rating: post.rating,
-    language: post.language,
-    published_at: post.publishedAt,
-    reply_body: post.reply?.text ?? null,
-    reply_published_at: post.reply?.publishedAt ?? null,
-    extra: sql.json(post.extra as postgres.JSONValue),
-  }));
+  const rows = dedupeByExternalId(posts);
+  const column = <T>(value: (post: ScrapedPost) => T) => rows.map(value);
   const result = await sql<{ inserted: boolean }[]>`
-    insert into posts ${sql(rows)}
+    insert into posts (source, external_id, query, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra)
+    select ${source}, external_id, ${query}, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra::jsonb
+    from unnest(
+      ${column((post) => post.externalId)}::text[],
+      ${column((post) => post.url)}::text[],
+      ${column((post) => post.author)}::text[],
+      ${column((post) => post.title)}::text[],
+      ${column((post) => post.text)}::text[],
+      ${column((post) => post.rating)}::real[],
+      ${column((post) => post.language)}::text[],
+      ${column((post) => post.publishedAt.toISOString())}::timestamptz[],
+      ${column((post) => post.reply?.text ?? null)}::text[],
+      ${column((post) => post.reply?.publishedAt?.toISOString() ?? null)}::timestamptz[],
+      -- As text: postgres.js would encode each element of a jsonb[] again, storing a JSON string, not the object.
+      ${column((post) => JSON.stringify(post.extra))}::text[]
+    ) as post (external_id, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra)
     on conflict (source, external_id) do update set
       url = excluded.url,
       author = excluded.author,

@@ -22,8 +22,8 @@ const inflate = promisify(zlib.inflate);
 const inflateRaw = promisify(zlib.inflateRaw);
 const brotli = promisify(zlib.brotliDecompress);
 
-/** The body as UTF-8 text with its content-encoding undone; a body that does not match it is a permanent bad response. */
-export async function decodeBody(body: Buffer, contentEncoding: string | undefined, url: URL): Promise<string> {
+/** The body with its content-encoding undone; a body that does not match it is a permanent bad response. */
+export async function decodeBody(body: Buffer, contentEncoding: string | undefined, url: URL): Promise<Buffer> {
   // Codings are listed in the order they were applied, so they are undone from the last.
   const codings = (contentEncoding ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c && c !== 'identity');
   let bytes = body;
@@ -38,5 +38,5 @@ export async function decodeBody(body: Buffer, contentEncoding: string | undefin
       throw permanent('upstream_bad_response', `${url.host}${url.pathname} sent a body that could not be decoded (${coding}): ${(error as Error).message}`, error);
     }
   }
-  return bytes.toString('utf8');
+  return bytes;
 }

@@ -11,12 +11,12 @@ import { exhaustedQuotaWait, parseRetryAfter } from './wait-headers.ts';
 
 export { exhaustedQuotaWait, parseRetryAfter };
 
-export interface HttpResponse {
+export interface HttpResponse<Body = string> {
   status: number;
   /** The URL that answered, after any redirects. */
   url: string;
   headers: Record<string, string>;
-  body: string;
+  body: Body;
 }
 
 export interface RequestOptions {
@@ -32,6 +32,11 @@ export interface RequestOptions {
 export interface HttpClient {
   /** Sends the request and returns its decoded text body; throws JobError (from ../errors.ts) for failures. */
   getText(url: string, options: RequestOptions): Promise<HttpResponse>;
+  /**
+   * Like getText, but the body stays UTF-8 bytes (content-encoding undone), for a parser that reads one part of
+   * a large page: decoding a whole page to text costs more CPU and memory than the part it needs.
+   */
+  getBytes(url: string, options: RequestOptions): Promise<HttpResponse<Buffer>>;
   /** Like getText, then parses JSON; a body that is HTML or not JSON is a permanent upstream_bad_response. */
   getJson<T = unknown>(url: string, options: RequestOptions): Promise<HttpResponse & { json: T }>;
   /** The upstream asked every client to pause (Stack Exchange's `backoff`, an exhausted quota): no request to it until then. */
@@ -137,7 +142,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
-  async function getText(rawUrl: string, requestOptions: RequestOptions): Promise<HttpResponse> {
+  async function getBytes(rawUrl: string, requestOptions: RequestOptions): Promise<HttpResponse<Buffer>> {
     const url = new URL(rawUrl);
     const { signal } = requestOptions;
     const request_ = { ...requestOptions, accept: requestOptions.accept ?? DEFAULT_ACCEPT };
@@ -151,7 +156,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           return { status: response.status, url: response.url.href, headers: response.headers, body };
         }
         failure = classifyStatus(response.url, response.status, response.headers);
-        if (failure.kind === 'final') failure.error.upstream = { status: response.status, body: await decodeBody(response.body, response.headers['content-encoding'], response.url).catch(() => '') };
+        if (failure.kind === 'final') {
+          const body = await decodeBody(response.body, response.headers['content-encoding'], response.url).then((bytes) => bytes.toString('utf8'), () => '');
+          failure.error.upstream = { status: response.status, body };
+        }
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (error instanceof JobError) throw error;
@@ -179,6 +187,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
+  async function getText(rawUrl: string, requestOptions: RequestOptions): Promise<HttpResponse> {
+    const response = await getBytes(rawUrl, requestOptions);
+    return { ...response, body: response.body.toString('utf8') };
+  }
+
   async function getJson<T>(rawUrl: string, requestOptions: RequestOptions): Promise<HttpResponse & { json: T }> {
     const response = await getText(rawUrl, { accept: 'application/json', ...requestOptions });
     const url = new URL(response.url);
@@ -196,6 +209,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   return {
     getText,
+    getBytes,
     getJson,
     holdHost,
     close: () => agent.close(),
@@ -206,6 +220,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 export function withRateLimit(http: HttpClient, limit: RateLimit): HttpClient {
   return {
     getText: (url, options) => http.getText(url, { rateLimit: limit, ...options }),
+    getBytes: (url, options) => http.getBytes(url, { rateLimit: limit, ...options }),
     getJson: (url, options) => http.getJson(url, { rateLimit: limit, ...options }),
     holdHost: (host, ms) => http.holdHost(host, ms),
     close: () => http.close(),

@@ -1,6 +1,7 @@
 // RSS 2.0 and Atom feeds, read with cheerio in XML mode. Only what feed-based sources map is read; every text
 // value is trimmed because some feeds (and captures re-serialised by prettifiers) pad elements with newlines.
-import * as cheerio from 'cheerio';
+import type { CheerioAPI } from 'cheerio';
+import { cheerio } from './cheerio.ts';
 import { toDate } from './values.ts';
 
 export interface FeedEntry {
@@ -26,13 +27,13 @@ export interface Feed {
   entries: FeedEntry[];
 }
 
-type Document = cheerio.CheerioAPI;
+type Document = CheerioAPI;
 /** What `children()` returns; cheerio does not export its element type by name. */
 type Node = ReturnType<ReturnType<Document['root']>['children']>;
 
 /** The feed in `xml`, or null when the document is not an RSS 2.0 or Atom feed (an HTML page, say). */
 export function parseFeed(xml: string): Feed | null {
-  const $ = cheerio.load(xml, { xml: true });
+  const $ = cheerio().load(xml, { xml: true });
   const root = $.root().children().first();
   const rootName = root.get(0)?.tagName;
   if (rootName === 'rss') return readRss($, named(root, 'channel').first());

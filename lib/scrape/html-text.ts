@@ -1,4 +1,4 @@
-import * as cheerio from 'cheerio';
+import { cheerio } from './cheerio.ts';
 
 const BLOCKS = 'p, div, li, blockquote, pre, h1, h2, h3, h4, h5, h6, tr, ol, ul, table';
 
@@ -9,7 +9,7 @@ const BLOCKS = 'p, div, li, blockquote, pre, h1, h2, h3, h4, h5, h6, tr, ol, ul,
 export function htmlToText(html: string | null | undefined): string {
   if (!html) return '';
   if (!/[<&]/.test(html)) return html.replace(/[ \t]+/g, ' ').trim();
-  const $ = cheerio.load(html, null, false);
+  const $ = cheerio().load(html, null, false);
   $('script, style').remove();
   // Line breaks in the markup are layout, not text (except inside <pre>); only <br> and blocks break lines.
   $('*')
@@ -36,5 +36,5 @@ export function htmlToText(html: string | null | undefined): string {
 export function decodeEntities(value: string | null | undefined): string {
   if (!value) return '';
   if (!value.includes('&')) return value;
-  return cheerio.load(`<p>${value.replace(/</g, '&lt;')}</p>`, null, false)('p').text();
+  return cheerio().load(`<p>${value.replace(/</g, '&lt;')}</p>`, null, false)('p').text();
 }

@@ -1,9 +1,12 @@
 // Trustpilot review pages. Trustpilot is a Next.js site: every page embeds its data as JSON in
 // <script id="__NEXT_DATA__">, which is read by string search (no DOM) because it is exact and fast. The
 // JSON-LD and data-service-review-* markup are the fallback for when that script is gone or changes shape.
-import * as cheerio from 'cheerio';
+// Pages are searched as the UTF-8 bytes they came in and only that script is decoded: it is about 40% of a
+// page, and decoding the rest to text would cost more CPU and memory than parsing the JSON.
+import type { Cheerio } from 'cheerio';
 import { JobError, permanent } from '../errors.ts';
 import type { HttpClient } from '../http/client.ts';
+import { cheerio } from '../scrape/cheerio.ts';
 import { splitAtMark } from '../scrape/incremental.ts';
 import { formatChanged, rejectLoginUrl, rejectUnreadablePage } from '../scrape/walls.ts';
 import { record, text, toDate, toNumber } from '../scrape/values.ts';
@@ -33,6 +36,9 @@ export interface ReviewPage {
   pagination: ReviewPagination | null;
   business: TrustpilotBusiness | null;
 }
+
+/** A page as text, or as the UTF-8 bytes it came in. */
+export type Page = string | Buffer;
 
 export interface ResolvedBusiness {
   domain: string;
@@ -99,8 +105,7 @@ async function* scrapeReviews(ctx: ScrapeContext, aliases: Record<string, string
   for (let page = 1; page <= pagesWanted; page++) {
     let parsed: ReviewPage;
     try {
-      const response = await ctx.http.getText(reviewPageUrl(ctx.baseUrl, domain, page), { signal: ctx.signal });
-      parsed = parseReviewPage(response.body, response.url);
+      parsed = await fetchReviewPage(ctx, domain, page);
     } catch (error) {
       if (!(error instanceof JobError) || error.code !== 'upstream_not_found') throw error;
       if (page === 1) throw noBusinessPage(ctx.query, resolved, error);
@@ -122,6 +127,12 @@ async function* scrapeReviews(ctx: ScrapeContext, aliases: Record<string, string
     const lastPage = parsed.pagination !== null && page >= parsed.pagination.totalPages;
     if (parsed.reviews.length === 0 || kept >= ctx.limit || lastPage || reachedMark) break;
   }
+}
+
+// Its own function so that the page is garbage once parsed, not kept by the suspended generator across its yield.
+async function fetchReviewPage(ctx: ScrapeContext, domain: string, page: number): Promise<ReviewPage> {
+  const response = await ctx.http.getBytes(reviewPageUrl(ctx.baseUrl, domain, page), { signal: ctx.signal });
+  return parseReviewPage(response.body, response.url);
 }
 
 function reviewPageUrl(baseUrl: string, domain: string, page: number): string {
@@ -149,7 +160,7 @@ export async function resolveBusiness(
   const name = query.trim();
   let searchProblem: string | null = null;
   try {
-    const response = await ctx.http.getText(`${ctx.baseUrl}/search?query=${encodeURIComponent(name)}`, { signal: ctx.signal });
+    const response = await ctx.http.getBytes(`${ctx.baseUrl}/search?query=${encodeURIComponent(name)}`, { signal: ctx.signal });
     const match = pickBusiness(name, parseSearchPage(response.body, response.url));
     if (match) return { ...match, resolvedBy: 'search' };
   } catch (error) {
@@ -173,10 +184,10 @@ export function pickBusiness(name: string, candidates: TrustpilotBusiness[]): Tr
   return candidates.find((c) => c.displayName.trim().toLowerCase() === wanted) ?? candidates[0] ?? null;
 }
 
-export function parseSearchPage(html: string, pageUrl: string): TrustpilotBusiness[] {
+export function parseSearchPage(page: Page, pageUrl: string): TrustpilotBusiness[] {
   rejectLoginUrl(SITE, pageUrl, 'business search page');
-  const pageProps = readNextData(html);
-  if (!pageProps) return rejectUnreadablePage(SITE, html, pageUrl, 'business search page', PAGE_DATA);
+  const pageProps = readNextData(page);
+  if (!pageProps) return rejectUnreadablePage(SITE, textOf(page), pageUrl, 'business search page', PAGE_DATA);
   // Search pages have carried a plain array; category listings wrap theirs in { businesses }.
   const units = Array.isArray(pageProps.businessUnits) ? pageProps.businessUnits : record(pageProps.businessUnits).businesses;
   if (!Array.isArray(units)) return [];
@@ -187,11 +198,12 @@ export function parseSearchPage(html: string, pageUrl: string): TrustpilotBusine
   });
 }
 
-export function parseReviewPage(html: string, pageUrl: string): ReviewPage {
+export function parseReviewPage(page: Page, pageUrl: string): ReviewPage {
   rejectLoginUrl(SITE, pageUrl, 'review page');
   const base = reviewLinkBase(pageUrl);
-  const pageProps = readNextData(html);
+  const pageProps = readNextData(page);
   if (pageProps && Array.isArray(pageProps.reviews)) return fromNextData(pageProps, base, pageUrl);
+  const html = textOf(page);
   return fromStructuredMarkup(html, base) ?? rejectUnreadablePage(SITE, html, pageUrl, 'review page', PAGE_DATA);
 }
 
@@ -201,14 +213,17 @@ function reviewLinkBase(pageUrl: string): string {
   return at > 0 ? pageUrl.slice(0, at) : new URL(pageUrl).origin;
 }
 
-function readNextData(html: string): Record<string, unknown> | null {
-  const marker = html.indexOf('"__NEXT_DATA__"');
+// The markers are ASCII, and in UTF-8 an ASCII byte is never part of another character, so searching the bytes
+// finds what searching the text would.
+function readNextData(page: Page): Record<string, unknown> | null {
+  const marker = page.indexOf('"__NEXT_DATA__"');
   if (marker < 0) return null;
-  const start = html.indexOf('>', marker) + 1;
-  const end = html.indexOf('</script>', start);
+  const start = page.indexOf('>', marker) + 1;
+  const end = page.indexOf('</script>', start);
   if (start === 0 || end < 0) return null;
+  const json = typeof page === 'string' ? page.slice(start, end) : page.toString('utf8', start, end);
   try {
-    const pageProps = record(record(JSON.parse(html.slice(start, end))).props).pageProps;
+    const pageProps = record(record(JSON.parse(json)).props).pageProps;
     return pageProps && typeof pageProps === 'object' ? (pageProps as Record<string, unknown>) : null;
   } catch {
     return null;
@@ -275,7 +290,7 @@ interface ReviewCard {
  * review cards have both. Reviews are taken from whichever exists and merged by id.
  */
 function fromStructuredMarkup(html: string, base: string): ReviewPage | null {
-  const $ = cheerio.load(html);
+  const $ = cheerio().load(html);
   const graph = $('script[type="application/ld+json"]').toArray().flatMap((el) => {
     try {
       const data: unknown = JSON.parse($(el).text());
@@ -318,7 +333,7 @@ function fromStructuredMarkup(html: string, base: string): ReviewPage | null {
 }
 
 /** What `find` returns; cheerio does not export its element type by name. */
-type Elements = ReturnType<cheerio.Cheerio<never>['find']>;
+type Elements = ReturnType<Cheerio<never>['find']>;
 
 function readCard(card: Elements): [string | null, ReviewCard] {
   const id = /\/reviews\/([^/?#]+)/.exec(card.find('a[href*="/reviews/"]').first().attr('href') ?? '')?.[1] ?? null;
@@ -356,6 +371,10 @@ function blockText(element: Elements): string | null {
 /** Spaces before a line break are invisible on the page; dropping them keeps both parsers' text identical. */
 function withoutTrailingSpaces(value: string): string {
   return value.replace(/[ \t]+(?=\n)/g, '');
+}
+
+function textOf(page: Page): string {
+  return typeof page === 'string' ? page : page.toString('utf8');
 }
 
 function lastSegment(value: unknown): string | null {
