@@ -32,6 +32,8 @@ usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' 
 
 dir="/tmp/vibe-local-stack-$(id -u)"
 dev=0
+# As in lib/worker/node-flags.ts.
+WORKER_NODE_FLAGS=(--max-semi-space-size=2)
 
 # The processes this script started, and only those: DIR/pids holds one line per process, "<pid> <name> <start
 # time>". The start time (field 22 of /proc/<pid>/stat) tells our process from an unrelated one that got the same pid
@@ -270,7 +272,7 @@ start_stack() {
   launch api "${run[@]}" "${prefix}api.$ext"
   local i
   for i in $(seq 1 "$workers_count"); do
-    launch "worker-$i" "${run[@]}" "${prefix}worker.$ext"
+    launch "worker-$i" "${run[@]}" "${WORKER_NODE_FLAGS[@]}" "${prefix}worker.$ext"
   done
   launch scheduler "${run[@]}" "${prefix}scheduler.$ext"
   launch nginx "$NGINX" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/logs/nginx-error.log"

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { loadConfig } from '../../lib/config.ts';
 import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
+import { WORKER_NODE_FLAGS } from '../../lib/worker/node-flags.ts';
 import { freePort } from '../../test/helpers/private-redis.ts';
 import { startServices } from '../../test/helpers/services.ts';
 import {
@@ -336,7 +337,7 @@ try {
         for (const nice of P.workerNice) {
           await topUpPending(400);
           const workers = Array.from({ length: P.scrapeWorkers }, (_, i) =>
-            startProcess(`worker ${i + 1}`, entryArgs(P.entry, 'worker'), { ...baseEnv, WORKER_SHUTDOWN_TIMEOUT_MS: '2000', WORKER_NICE: String(nice) }),
+            startProcess(`worker ${i + 1}`, entryArgs(P.entry, 'worker', WORKER_NODE_FLAGS), { ...baseEnv, WORKER_SHUTDOWN_TIMEOUT_MS: '2000', WORKER_NICE: String(nice) }),
           );
           let busy: Run;
           try {

@@ -1,13 +1,15 @@
-// npm run bench:scrape — one real worker process (dist/worker.js) scraping the recorded Trustpilot pages from a
-// loopback fake upstream with no delay, through the queue and into PostgreSQL, every guarantee on (leases, fenced
-// finishing, fleet-wide rate limiter, per-host turns, upserts). Then the same pages through Crawlee's
-// CheerioCrawler and through the parse limit, by running the peer harness in /work/shared/bench/peer-crawlee.
+// npm run bench:scrape — one real worker process (dist/worker.js, started with production's node flags from
+// lib/worker/node-flags.ts) scraping the recorded Trustpilot pages from a loopback fake upstream with no delay,
+// through the queue and into PostgreSQL, every guarantee on (leases, fenced finishing, fleet-wide rate limiter,
+// per-host turns, upserts). Then the same pages through Crawlee's CheerioCrawler and through the parse limit, by
+// running the peer harness in /work/shared/bench/peer-crawlee.
 //   tsx scripts/bench/scrape.ts [--quick] [--reps 3] [--jobs 30] [--conc 1,4] [--entry dist|tsx] [--no-build]
 //                               [--no-peers] [--cpu-prof DIR] [--node-flags="--max-semi-space-size=4"] [--out-dir bench-results]
 // Writes <out-dir>/scrape-<UTC time>.json; field names follow peer-crawlee's where the figure is the same.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
+import { WORKER_NODE_FLAGS } from '../../lib/worker/node-flags.ts';
 import { startServices } from '../../test/helpers/services.ts';
 import {
   type PeerRun,
@@ -48,8 +50,8 @@ const P = {
   jobs: intValue(values, 'jobs', common.quick ? 3 : 30, 1, 10_000),
   warmupJobs: intValue(values, 'warmup-jobs', common.quick ? 1 : 3, 0, 1_000),
   concurrency: intList(values, 'conc', [1, 4], 1, 64),
-  /** Extra flags for the worker's node (e.g. "--max-semi-space-size=4"), to test what moves a figure. */
-  nodeFlags: ((values['node-flags'] as string | undefined) ?? '').split(' ').filter(Boolean),
+  /** Production's flags, then any --node-flags (e.g. "--max-semi-space-size=4", which overrides), to test what moves a figure. */
+  nodeFlags: [...WORKER_NODE_FLAGS, ...((values['node-flags'] as string | undefined) ?? '').split(' ').filter(Boolean)],
 };
 // Politeness would hold one worker to 1 page/s on Trustpilot; the bench measures the worker, so the fleet-wide limit
 // is raised out of the way (a million requests a second, 64 in flight). The per-process rule of one request at a
@@ -283,6 +285,7 @@ const result = {
   params: { ...P, pages_per_job: PAGES_PER_JOB, job_limit: JOB_LIMIT, query: QUERY, full_rescan: true, rate_limit_trustpilot: RATE_LIMIT },
   notes: [
     'One worker process per run (a fresh one for each concurrency and rep), so peak RSS belongs to that run. Reps interleave (rep -> c).',
+    `The worker's node flags: ${P.nodeFlags.join(' ')} (production's from lib/worker/node-flags.ts, then any --node-flags).`,
     `Measured window: from enqueueing ${P.jobs} jobs at once to the last one completed (polled every 20 ms), after ${P.warmupJobs} warm-up jobs.`,
     'cpu_ms_per_page: utime+stime of the worker process (all threads, /proc/<pid>/stat) over the window / pages. Redis and PostgreSQL CPU are not in it.',
     'peak_rss_mb: VmRSS of the worker sampled every 10 ms over the window; max_rss_mb: the kernel high-water mark VmHWM (whole life of the process).',
