@@ -40,12 +40,15 @@ interface RunningJob {
   token: string;
   controller: AbortController;
   progress: JobProgress | null;
+  /** When progress was last written to Redis (ms). */
+  progressWrittenAt: number;
   done: Promise<void>;
 }
 
 const TAKE_TIMEOUT_SECONDS = 1;
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 const OUTAGE_RETRY_CAP_MS = 30_000;
+const PROGRESS_WRITE_EVERY_MS = 250;
 
 /**
  * Takes jobs from the pending list and runs up to `concurrency` of them at once, holding a lease on each.
@@ -180,7 +183,7 @@ export class Worker {
 
   private startJob(id: string, claimed?: { job: Job; token: string }): void {
     const controller = new AbortController();
-    const entry: RunningJob = { job: undefined as unknown as Job, token: '', controller, progress: null, done: Promise.resolve() };
+    const entry: RunningJob = { job: undefined as unknown as Job, token: '', controller, progress: null, progressWrittenAt: 0, done: Promise.resolve() };
     // Reserve the slot before the first await so the take loop never overshoots the concurrency.
     this.running.set(id, entry);
     entry.done = this.runJob(id, entry, claimed)
@@ -221,6 +224,10 @@ export class Worker {
       signal: entry.controller.signal,
       reportProgress: async (progress) => {
         entry.progress = progress;
+        // A page every few milliseconds would be a Redis round trip each; readers poll, and the finish writes the
+        // last progress anyway.
+        if (Date.now() - entry.progressWrittenAt < PROGRESS_WRITE_EVERY_MS) return;
+        entry.progressWrittenAt = Date.now();
         await this.renew(entry, log);
       },
     };
