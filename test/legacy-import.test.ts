@@ -5,15 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { createApp } from '../lib/api/app.ts';
 import { CsvParser, parseCsv } from '../lib/legacy/csv.ts';
 import {
   type ImportReport,
   LegacyFileError,
   LegacyImportStoppedError,
   importLegacyFile,
-  normaliseSourceName,
   parseLegacyTimestamp,
 } from '../lib/legacy/import.ts';
+import { isLegacySourceName, normaliseSourceName } from '../lib/legacy/source-names.ts';
+import { silentLogger } from '../lib/log.ts';
+import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
+import { loadSourceRegistry } from '../lib/sources/registry.ts';
 import { type TestServices, startServices } from './helpers/services.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -125,6 +129,15 @@ describe('legacy values', () => {
     ];
     for (const [input, expected] of cases) assert.equal(normaliseSourceName(input), expected, input);
   });
+
+  test('every legacy-<slug> name the import gives is one GET /posts accepts, and nothing else passes for one', () => {
+    for (const input of ['Twitter / X', 'App Store', '', 'G2', '  Product Hunt!! ', 'x'.repeat(200)]) {
+      assert.ok(isLegacySourceName(normaliseSourceName(input)), input);
+    }
+    for (const name of ['legacy-', 'legacy--x', 'Legacy-app-store', 'legacy-app-store-', 'legacy-a b', `legacy-${'x'.repeat(41)}`, 'trustpilot']) {
+      assert.equal(isLegacySourceName(name), false, name);
+    }
+  });
 });
 
 describe('importing an export of the old posts table', () => {
@@ -147,6 +160,18 @@ describe('importing an export of the old posts table', () => {
     select source, external_id, query, url, author, title, body, rating, language, published_at, reply_body, extra
     from posts order by source, external_id
   `;
+
+  test('posts imported under a legacy source name can be listed with GET /posts?source=', async () => {
+    await importLegacyFile(services.sql, CSV);
+    const app = createApp({ config: services.config, redis: services.redis, sql: services.sql, queue: new JobQueue(services.redis, queueSettings(services.config)), sources: await loadSourceRegistry(services.config), log: silentLogger });
+    const response = await app.request('/posts?source=legacy-app-store');
+    assert.equal(response.status, 200);
+    const { posts } = (await response.json()) as { posts: { source: string }[] };
+    assert.deepEqual(posts.map((post) => post.source), ['legacy-app-store']);
+    const refused = await app.request('/posts?source=app-store');
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /legacy-<name>/);
+  });
 
   test('a CSV export is imported with counts per source, and invalid rows are counted with their line', async () => {
     const report = await importLegacyFile(services.sql, CSV);

@@ -12,6 +12,7 @@ import { upsertPosts } from '../db/posts.ts';
 import type { ScrapedPost } from '../sources/types.ts';
 import { StartupError } from '../startup-error.ts';
 import { readCsv } from './csv.ts';
+import { normaliseSourceName } from './source-names.ts';
 
 export type LegacyFormat = 'csv' | 'jsonl';
 
@@ -279,33 +280,6 @@ export function mapLegacyRow(values: Map<string, unknown>, options: { textual: b
       extra,
     },
   };
-}
-
-// Spellings the old system used for sources we also have, compared with case and punctuation removed.
-const SOURCE_ALIASES: Record<string, string> = {
-  hackernews: 'hackernews',
-  hn: 'hackernews',
-  ycombinator: 'hackernews',
-  stackoverflow: 'stackoverflow',
-  so: 'stackoverflow',
-  trustpilot: 'trustpilot',
-  googlenews: 'google-news',
-  gnews: 'google-news',
-  reddit: 'reddit',
-  github: 'github',
-  gh: 'github',
-  bluesky: 'bluesky',
-  bsky: 'bluesky',
-  lemmy: 'lemmy',
-  discourse: 'discourse',
-};
-
-/** Our name for a source of the old system; one we do not have becomes `legacy-<slug>`, never silently one of ours. */
-export function normaliseSourceName(name: string): string {
-  const known = SOURCE_ALIASES[name.toLowerCase().replace(/[^a-z0-9]/g, '')];
-  if (known) return known;
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
-  return `legacy-${slug || 'unknown'}`;
 }
 
 const TIMESTAMP =
