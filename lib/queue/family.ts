@@ -20,7 +20,7 @@ export async function loadChildren(queue: JobQueue, parent: Job, fallback?: (id:
   const replies = (await pipeline.exec()) ?? [];
   const children: Job[] = [];
   for (const [index, [, hash]] of replies.entries()) {
-    const child = fromHash(hash as Record<string, string>) ?? (await fallback?.(parent.children[index]!)) ?? null;
+    const child = fromHash(parent.children[index]!, hash as Record<string, string>) ?? (await fallback?.(parent.children[index]!)) ?? null;
     if (child) children.push(child);
   }
   return children;

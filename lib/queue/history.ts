@@ -45,7 +45,7 @@ export async function flushJobHistory(queue: JobQueue, sql: Sql): Promise<number
     const pipeline = redis.pipeline();
     for (const id of ids) pipeline.hgetall(keys.job(id));
     const jobs = ((await pipeline.exec()) ?? [])
-      .map(([, hash]) => fromHash(hash as Record<string, string>))
+      .map(([, hash], i) => fromHash(ids[i]!, hash as Record<string, string>))
       .filter((job): job is Job => job !== null && isFinal(job.status));
     await saveJobHistory(sql, jobs);
     await queue.scripts.run('history-ack', [keys.historyLock, keys.history], [token, ids.length, queue.settings.retentionMs, keys.jobPrefix]);

@@ -62,9 +62,9 @@ export interface NewJob {
   timeoutMs?: number;
 }
 
-export function toHashFields(id: string, job: NewJob, createdAt: number): string[] {
+/** The record's fields; the id is the key's suffix and is not stored again (40 B a job). */
+export function toHashFields(job: NewJob, createdAt: number): string[] {
   return [
-    'id', id,
     'kind', job.kind,
     'source', job.source,
     'query', job.query,
@@ -81,11 +81,13 @@ export function toHashFields(id: string, job: NewJob, createdAt: number): string
   ];
 }
 
-export function fromHash(hash: Record<string, string>): Job | null {
-  if (!hash.id) return null;
+/** The job whose record `hash` is (as HGETALL gives it: empty when there is none). */
+export function fromHash(id: string, hash: Record<string, string>): Job | null {
+  // Every record is created with its kind; a hash without one is no record.
+  if (hash.kind === undefined) return null;
   return {
-    id: hash.id,
-    kind: (hash.kind ?? 'scrape') as JobKind,
+    id,
+    kind: hash.kind as JobKind,
     source: hash.source ?? '',
     query: hash.query ?? '',
     limit: Number(hash.limit ?? 0),

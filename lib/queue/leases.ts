@@ -53,7 +53,7 @@ export class JobLeases {
     )) as string[];
     const [status, ...fields] = reply;
     if (status !== 'claimed') return { status: status as 'missing' | 'gone' };
-    return { status: 'claimed', job: fromHash(pairsToHash(fields))!, token };
+    return { status: 'claimed', job: fromHash(id, pairsToHash(fields))!, token };
   }
 
   /** Takes and leases up to `most` waiting jobs in one round trip, without blocking; [] when none waits. */
@@ -69,7 +69,7 @@ export class JobLeases {
       const token = String(reply[i + 1]);
       const count = Number(reply[i + 2]);
       const fields = reply.slice(i + 3, i + 3 + count).map(String);
-      claims.push({ job: fromHash(pairsToHash(fields))!, token });
+      claims.push({ job: fromHash(String(reply[i]), pairsToHash(fields))!, token });
       i += 3 + count;
     }
     return claims;

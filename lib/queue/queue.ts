@@ -107,10 +107,10 @@ export class JobQueue {
     const args: (string | number)[] = [this.keys.jobPrefix, now, idempotency?.fingerprint ?? '', IDEMPOTENCY_TTL_MS];
     const jobs = specs.map((spec) => {
       const { id } = spec;
-      const fields = toHashFields(id, { ...spec, maxAttempts: spec.maxAttempts ?? this.settings.maxAttempts }, now);
+      const fields = toHashFields({ ...spec, maxAttempts: spec.maxAttempts ?? this.settings.maxAttempts }, now);
       // A scrape-all parent never runs itself: only its children enter the pending list.
       args.push(id, spec.priority, spec.kind === 'scrape-all' ? 0 : 1, fields.length, ...fields);
-      return fromHash(Object.fromEntries(pairs(fields)))!;
+      return fromHash(id, Object.fromEntries(pairs(fields)))!;
     });
     const idempotencyKey = idempotency ? this.keys.idempotency(idempotency.scope, idempotency.key) : this.keys.idempotency('none', 'none');
     const [status, value] = (await this.scripts.run('enqueue', [this.keys.pending, this.keys.recent, idempotencyKey], args)) as [string, string | number];
@@ -138,7 +138,7 @@ export class JobQueue {
   }
 
   async get(id: string): Promise<Job | null> {
-    return fromHash(await this.redis.hgetall(this.keys.job(id)));
+    return fromHash(id, await this.redis.hgetall(this.keys.job(id)));
   }
 
   async cancel(id: string): Promise<CancelOutcome> {
@@ -159,8 +159,8 @@ export class JobQueue {
       if (ids.length === 0) break;
       const pipeline = this.redis.pipeline();
       for (const id of ids) pipeline.hgetall(this.keys.job(id));
-      for (const [, hash] of (await pipeline.exec()) ?? []) {
-        const job = fromHash(hash as Record<string, string>);
+      for (const [index, [, hash]] of ((await pipeline.exec()) ?? []).entries()) {
+        const job = fromHash(ids[index]!, hash as Record<string, string>);
         if (job && (!options.status || job.status === options.status)) jobs.push(job);
         if (jobs.length === options.limit) break;
       }
