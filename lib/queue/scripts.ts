@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 // Each script's file name ends with how many keys it takes (BullMQ's convention); the shared helpers in
-// include-insert-pending.lua are prepended so every script sees the same insert_pending and finalize.
+// include-shared.lua are prepended so every script sees the same insert_pending, finalize and claim_fields.
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const SCRIPT_FILES = {
   enqueue: 'enqueue-3',
@@ -28,7 +28,7 @@ let sources: Map<ScriptName, { lua: string; numberOfKeys: number }> | undefined;
 
 function loadSources() {
   if (sources) return sources;
-  const include = readFileSync(new URL('include-insert-pending.lua', LUA_DIR), 'utf8');
+  const include = readFileSync(new URL('include-shared.lua', LUA_DIR), 'utf8');
   sources = new Map(
     (Object.entries(SCRIPT_FILES) as [ScriptName, string][]).map(([name, file]) => [
       name,
