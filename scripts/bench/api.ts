@@ -12,27 +12,21 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { loadConfig } from '../../lib/config.ts';
-import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
 import { WORKER_NODE_FLAGS } from '../../lib/worker/node-flags.ts';
 import { freePort } from '../../test/helpers/private-redis.ts';
-import { startServices } from '../../test/helpers/services.ts';
 import {
   type Service,
   type Summary,
   boxCpu,
   cell,
   cpuPressureTotalUs,
-  describeMachine,
   entryArgs,
   finishMachine,
-  guard,
   intList,
   intValue,
   log,
-  once,
   parseParams,
   percentile,
-  prepareEntry,
   printTable,
   procCpuMs,
   round,
@@ -45,7 +39,8 @@ import {
   treeRunqueueWaitMs,
   writeResult,
 } from './common.ts';
-import { JOB_LIMIT, startPageServer } from './page-server.ts';
+import { RATE_LIMIT, startPageBench } from './page-bench.ts';
+import { JOB_LIMIT } from './page-server.ts';
 import { summarizeCpuProfile } from './cpu-profile.ts';
 
 interface LoadgenConfig {
@@ -192,19 +187,7 @@ const P = {
   /** One busy phase per value, its workers started with WORKER_NICE=N (the production default when not given). */
   workerNice: intList(values, 'worker-nice', [PRODUCTION_NICE], 0, 19),
 };
-const RATE_LIMIT = '1000000/1/64';
-
-const started = new Date();
-const machine = await describeMachine();
-const entry = prepareEntry(P);
-const services = await startServices('bench_api');
-const upstream = await startPageServer();
-const queue = new JobQueue(services.redis, queueSettings(services.config));
-const closeAll = once(async () => {
-  await upstream.close();
-  await services.close();
-});
-const bound = guard('api', P.quick ? 150 : 600, closeAll);
+const { started, machine, entry, services, upstream, queue, closeAll, bound } = await startPageBench('api', P, P.quick ? 150 : 600);
 const baseEnv = { ...services.env, LOG_LEVEL: 'info', SOURCE_BASE_URL_TRUSTPILOT: upstream.baseUrl, RATE_LIMIT_TRUSTPILOT: RATE_LIMIT };
 
 /** Runs one load-generator process; `mark` is called when its measured window starts and ends. */

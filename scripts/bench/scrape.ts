@@ -8,23 +8,17 @@
 // Writes <out-dir>/scrape-<UTC time>.json; field names follow peer-crawlee's where the figure is the same.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
 import { WORKER_NODE_FLAGS } from '../../lib/worker/node-flags.ts';
-import { startServices } from '../../test/helpers/services.ts';
 import {
   type PeerRun,
   type Summary,
   cell,
-  describeMachine,
   entryArgs,
   finishMachine,
-  guard,
   intList,
   intValue,
   log,
-  once,
   parseParams,
-  prepareEntry,
   printTable,
   procCpuMs,
   procMemMb,
@@ -38,7 +32,8 @@ import {
   summarize,
   writeResult,
 } from './common.ts';
-import { JOB_LIMIT, PAGES_PER_JOB, startPageServer } from './page-server.ts';
+import { RATE_LIMIT, startPageBench } from './page-bench.ts';
+import { JOB_LIMIT, PAGES_PER_JOB } from './page-server.ts';
 import { summarizeCpuProfile } from './cpu-profile.ts';
 
 const { common, values } = parseParams(
@@ -53,23 +48,9 @@ const P = {
   /** Production's flags, then any --node-flags (e.g. "--max-semi-space-size=4", which overrides), to test what moves a figure. */
   nodeFlags: [...WORKER_NODE_FLAGS, ...((values['node-flags'] as string | undefined) ?? '').split(' ').filter(Boolean)],
 };
-// Politeness would hold one worker to 1 page/s on Trustpilot; the bench measures the worker, so the fleet-wide limit
-// is raised out of the way (a million requests a second, 64 in flight). The per-process rule of one request at a
-// time per host (lib/http/client.ts HostTurns) stays on: it is not configurable, and it is a guarantee.
-const RATE_LIMIT = '1000000/1/64';
 const QUERY = 'bt.com';
 
-const started = new Date();
-const machine = await describeMachine();
-const entry = prepareEntry(P);
-const services = await startServices('bench_scrape');
-const upstream = await startPageServer();
-const queue = new JobQueue(services.redis, queueSettings(services.config));
-const closeAll = once(async () => {
-  await upstream.close();
-  await services.close();
-});
-const bound = guard('scrape', P.quick ? 120 : 600, closeAll);
+const { started, machine, entry, services, upstream, queue, closeAll, bound } = await startPageBench('scrape', P, P.quick ? 120 : 600);
 
 interface Run {
   variant: 'vibe-worker';
