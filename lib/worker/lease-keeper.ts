@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
 import type { QueueSettings } from '../queue/queue.ts';
-import { HeldLeasesWriter, createHeldLeasesMemory } from './held-leases.ts';
+import { type HeldLeasesMemory, HeldLeasesWriter, createHeldLeasesMemory } from './held-leases.ts';
 
 export type KeeperCommand = { type: 'stop' };
 
@@ -23,8 +23,8 @@ export interface LeaseKeeperOptions {
 /** The main thread's handle on the lease-keeper thread (lease-keeper-thread.ts). */
 export class LeaseKeeper {
   private thread: Thread | null = null;
-  private readonly memory;
-  private readonly held;
+  private readonly memory: HeldLeasesMemory;
+  private readonly held: HeldLeasesWriter;
 
   constructor(private readonly options: LeaseKeeperOptions) {
     this.memory = createHeldLeasesMemory(options.slots);
