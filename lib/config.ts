@@ -27,6 +27,9 @@ export interface Config {
   shutdownTimeoutMs: number;
   httpUserAgent: string;
   httpTimeoutMs: number;
+  /** At most this many new posts, and this many pages, per incremental run; a run cut short carries on next time. */
+  scrapeMaxNewPosts: number;
+  scrapeMaxPages: number;
   /** Upstream origins overridden with SOURCE_BASE_URL_<NAME>, keyed by lower-case source name. */
   sourceBaseUrls: Record<string, string>;
   /** The environment as read at start-up; sources read their own variables from it through an EnvReader. */
@@ -70,6 +73,8 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: read.integer('WORKER_SHUTDOWN_TIMEOUT_MS', 25_000, 0, 3_600_000),
     httpUserAgent: read.string('HTTP_USER_AGENT', DEFAULT_USER_AGENT),
     httpTimeoutMs: read.integer('HTTP_TIMEOUT_MS', 20_000, 100, 300_000),
+    scrapeMaxNewPosts: read.integer('SCRAPE_MAX_NEW_POSTS', 1_000, 1, 100_000),
+    scrapeMaxPages: read.integer('SCRAPE_MAX_PAGES', 100, 1, 10_000),
     sourceBaseUrls: read.sourceBaseUrls(),
     env: Object.freeze({ ...env }),
     apiWorkers: read.integer('WORKERS', 1, 1, 64),

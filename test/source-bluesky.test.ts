@@ -10,6 +10,7 @@ import { type FakeRequest, type FakeUpstream, type Handler, type Reply, fixture,
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 import { inTurn } from './helpers/fake-upstream.ts';
 import { rejected } from './helpers/job-errors.ts';
+import { withIntake } from './helpers/intake.ts';
 
 const SESSION = fixture('bluesky/create-session-synthetic.json');
 const REFRESHED = fixture('bluesky/refresh-session-synthetic.json');
@@ -123,7 +124,7 @@ describe('scraping over a fake Bluesky', () => {
   async function scrape(t: TestContext, options: { source?: Source; limit?: number; since?: HighWaterMark | null; query?: string } = {}): Promise<ScrapedPage[]> {
     const http = createHttpClient({ userAgent: 'vibe-tracker-test/1', timeoutMs: 5_000, retryBaseMs: 5, log: silentLogger });
     t.after(() => http.close());
-    const ctx = { query: options.query ?? 'acme', limit: options.limit ?? 50, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null };
+    const ctx = withIntake({ query: options.query ?? 'acme', limit: options.limit ?? 50, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null });
     const pages: ScrapedPage[] = [];
     for await (const page of (options.source ?? newSource()).scrape(ctx)) pages.push(page);
     return pages;

@@ -10,6 +10,7 @@ import { type FakeUpstream, type Handler, fixture, startFakeUpstream } from './h
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 import { rejected, thrown } from './helpers/job-errors.ts';
 import { inTurn } from './helpers/fake-upstream.ts';
+import { withIntake } from './helpers/intake.ts';
 
 const SEARCH_PAGE_1 = fixture('discourse/forum-makerdao-search-2021-12.json');
 const SEARCH_PAGE_2 = fixture('discourse/search-page2-synthetic.json');
@@ -145,7 +146,7 @@ describe('scraping over a fake Discourse forum', () => {
     const http = createHttpClient({ userAgent: 'vibe-tracker-test/1', timeoutMs: 5_000, retryBaseMs: 5, log: silentLogger });
     t.after(() => http.close());
     const source = createSource({ env: new EnvReader({ DISCOURSE_SEARCHES_PER_MINUTE: '6000', ...options.env }) });
-    const ctx = { query: options.query ?? 'maker', limit: options.limit ?? 50, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null };
+    const ctx = withIntake({ query: options.query ?? 'maker', limit: options.limit ?? 50, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null });
     const pages: ScrapedPage[] = [];
     for await (const page of source.scrape(ctx)) pages.push(page);
     return pages;

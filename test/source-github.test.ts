@@ -10,6 +10,7 @@ import type { HighWaterMark, ScrapedPage } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 import { rejected } from './helpers/job-errors.ts';
+import { withIntake } from './helpers/intake.ts';
 
 interface NockExchange {
   method: string;
@@ -196,7 +197,7 @@ describe('scraping over a fake GitHub', () => {
     t.after(() => http.close());
     const source = createGithubSource({ token: options.token ?? null });
     const pages: ScrapedPage[] = [];
-    const ctx = { query: options.query ?? 'sesame', limit: options.limit, signal: noSignal(), http, baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null };
+    const ctx = withIntake({ query: options.query ?? 'sesame', limit: options.limit, signal: noSignal(), http, baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null });
     for await (const page of source.scrape(ctx)) pages.push(page);
     return pages;
   }

@@ -10,6 +10,7 @@ import type { HighWaterMark, ScrapedPage, Source } from '../lib/sources/types.ts
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
 import { startPipeline, type Pipeline } from './helpers/pipeline.ts';
 import { rejected, thrown } from './helpers/job-errors.ts';
+import { withIntake } from './helpers/intake.ts';
 
 const JP = fixture('google-news/gnews-top-jp-2024-02-prettified.xml');
 const US = fixture('google-news/gnews-top-us-2019-11.xml');
@@ -190,7 +191,7 @@ describe('scraping over a fake Google News', () => {
   async function scrape(t: TestContext, options: { limit?: number; since?: HighWaterMark | null; env?: Record<string, string> } = {}): Promise<ScrapedPage[]> {
     const http = createHttpClient({ userAgent: 'vibe-tracker-test/1', timeoutMs: 5_000, retryBaseMs: 5, log: silentLogger });
     t.after(() => http.close());
-    const ctx = { query: 'ovhcloud', limit: options.limit ?? 50, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null };
+    const ctx = withIntake({ query: 'ovhcloud', limit: options.limit ?? 50, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null });
     const pages: ScrapedPage[] = [];
     for await (const page of source(options.env ?? {}).scrape(ctx)) pages.push(page);
     return pages;

@@ -9,6 +9,7 @@ import type { HighWaterMark, ScrapedPage, ScrapedPost } from '../lib/sources/typ
 import { type FakeUpstream, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 import { rejected } from './helpers/job-errors.ts';
+import { withIntake } from './helpers/intake.ts';
 
 type Hit = Record<string, unknown> & { objectID: string; created_at_i: number };
 
@@ -147,7 +148,7 @@ describe('scraping over a fake HN Search API', () => {
     t.after(() => http.close());
     const source = createHackerNewsSource({ pageSize: options.pageSize ?? 100 });
     const pages: ScrapedPage[] = [];
-    const ctx = { query: options.query ?? 'nodejs', limit: options.limit, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null };
+    const ctx = withIntake({ query: options.query ?? 'nodejs', limit: options.limit, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null });
     for await (const page of source.scrape(ctx)) pages.push(page);
     return pages;
   }

@@ -10,6 +10,7 @@ import { type FakeUpstream, type Handler, fixture, startFakeUpstream } from './h
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 import { rejected, thrown } from './helpers/job-errors.ts';
 import { inTurn } from './helpers/fake-upstream.ts';
+import { withIntake } from './helpers/intake.ts';
 
 const WORLD_019 = fixture('lemmy/search-posts-lemmy-world-0.19-synthetic.json');
 const ML_018 = fixture('lemmy/search-posts-lemmy-ml-0.18-synthetic.json');
@@ -137,7 +138,7 @@ describe('scraping over a fake Lemmy instance', () => {
     const http = createHttpClient({ userAgent: 'vibe-tracker-test/1', timeoutMs: 5_000, retryBaseMs: 5, log: silentLogger });
     t.after(() => http.close());
     const source = createSource({ env: new EnvReader(options.env ?? {}) });
-    const ctx = { query: options.query ?? 'acme', limit: options.limit ?? 50, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null };
+    const ctx = withIntake({ query: options.query ?? 'acme', limit: options.limit ?? 50, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null });
     const pages: ScrapedPage[] = [];
     for await (const page of source.scrape(ctx)) pages.push(page);
     return pages;

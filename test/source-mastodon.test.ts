@@ -10,6 +10,7 @@ import type { HighWaterMark, ScrapedPage } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 import { rejected } from './helpers/job-errors.ts';
+import { withIntake } from './helpers/intake.ts';
 
 interface RecordedExchange {
   status: number;
@@ -208,7 +209,7 @@ describe('scraping fake Mastodon instances', () => {
     t.after(() => http.close());
     const source = createMastodonSource({ instances: options.instances ?? [home.baseUrl, other.baseUrl], token: options.token ?? null });
     const pages: ScrapedPage[] = [];
-    const ctx = { query: options.query ?? '#hoot', limit: options.limit, signal: noSignal(), http, baseUrl: home.baseUrl, log: silentLogger, since: options.since ?? null };
+    const ctx = withIntake({ query: options.query ?? '#hoot', limit: options.limit, signal: noSignal(), http, baseUrl: home.baseUrl, log: silentLogger, since: options.since ?? null });
     for await (const page of source.scrape(ctx)) pages.push(page);
     return pages;
   }

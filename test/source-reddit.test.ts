@@ -10,6 +10,7 @@ import type { HighWaterMark, ScrapedPage, Source } from '../lib/sources/types.ts
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
 import { startPipeline, type Pipeline } from './helpers/pipeline.ts';
 import { rejected, thrown } from './helpers/job-errors.ts';
+import { withIntake } from './helpers/intake.ts';
 
 const SEARCH_PAGE_1 = fixture('reddit/go-reddit-search-posts-2020-08.json');
 const SEARCH_PAGE_2 = fixture('reddit/search-page2-synthetic.json');
@@ -225,7 +226,7 @@ describe('scraping over a fake Reddit', () => {
   async function scrape(t: TestContext, reddit: Source, options: { limit?: number; since?: HighWaterMark | null } = {}): Promise<ScrapedPage[]> {
     const http = createHttpClient({ userAgent: 'vibe-tracker-test/1', timeoutMs: 5_000, retryBaseMs: 5, log: silentLogger });
     t.after(() => http.close());
-    const ctx = { query: 'ovhcloud', limit: options.limit ?? 50, signal: new AbortController().signal, http: recording(http, sent), baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null };
+    const ctx = withIntake({ query: 'ovhcloud', limit: options.limit ?? 50, signal: new AbortController().signal, http: recording(http, sent), baseUrl: upstream.baseUrl, log: silentLogger, since: options.since ?? null });
     const pages: ScrapedPage[] = [];
     for await (const page of reddit.scrape(ctx)) pages.push(page);
     return pages;

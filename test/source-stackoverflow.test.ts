@@ -10,6 +10,7 @@ import type { HighWaterMark, ScrapedPage } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 import { rejected } from './helpers/job-errors.ts';
+import { withIntake } from './helpers/intake.ts';
 
 type Question = Record<string, unknown> & { question_id: number; creation_date: number };
 
@@ -188,7 +189,7 @@ describe('scraping over a fake Stack Exchange API', () => {
     const http = createHttpClient({ userAgent: 'vibe-tracker-test/1', timeoutMs: 5_000, retryBaseMs: 5, log: silentLogger });
     t.after(() => http.close());
     const source = createStackOverflowSource({ site: o.site ?? 'stackoverflow', key: o.key ?? null, pageSize: o.pageSize ?? 100 });
-    const ctx = { query: o.query ?? 'duckdb', limit: o.limit, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: o.since ?? null };
+    const ctx = withIntake({ query: o.query ?? 'duckdb', limit: o.limit, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: o.since ?? null });
     for await (const page of source.scrape(ctx)) pages.push(page);
     return pages;
   }

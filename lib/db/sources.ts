@@ -1,27 +1,59 @@
 import type postgres from 'postgres';
-import type { HighWaterMark, ScrapedPost } from '../sources/types.ts';
+import type { ScrapeState } from '../scrape/incremental.ts';
 import type { Sql } from './client.ts';
+import { storableJson } from './storable.ts';
 
-export async function getHighWaterMark(sql: Sql, source: string, query: string): Promise<HighWaterMark | null> {
-  const [row] = await sql<{ newest_published_at: Date; newest_external_id: string }[]>`
-    select newest_published_at, newest_external_id from source_marks where source = ${source} and query = ${query}
-  `;
-  return row ? { publishedAt: row.newest_published_at, externalId: row.newest_external_id } : null;
+interface StateRow {
+  newest_published_at: Date;
+  newest_external_id: string;
+  gap_top_published_at: Date | null;
+  gap_top_external_id: string | null;
+  gap_resume: unknown;
+  gap_opened_at: Date | null;
 }
 
-/** Moves the mark forward to the newest of `posts`; never backwards, so an older re-scan cannot rewind it. */
-export async function advanceHighWaterMark(sql: Sql, source: string, query: string, posts: ScrapedPost[]): Promise<void> {
-  const newest = posts.reduce<ScrapedPost | null>((best, post) => (!best || post.publishedAt > best.publishedAt ? post : best), null);
-  if (!newest) return;
-  await sql`
-    insert into source_marks (source, query, newest_published_at, newest_external_id)
-    values (${source}, ${query}, ${newest.publishedAt}, ${newest.externalId})
-    on conflict (source, query) do update set
-      newest_published_at = excluded.newest_published_at,
-      newest_external_id = excluded.newest_external_id,
-      updated_at = now()
-    where source_marks.newest_published_at < excluded.newest_published_at
+/** The (source, query)'s mark and gap, or null before its first run stored anything. */
+export async function getScrapeState(sql: Sql, source: string, query: string): Promise<ScrapeState | null> {
+  const [row] = await sql<StateRow[]>`
+    select newest_published_at, newest_external_id, gap_top_published_at, gap_top_external_id, gap_resume, gap_opened_at
+    from source_marks where source = ${source} and query = ${query}
   `;
+  if (!row) return null;
+  const gap = row.gap_top_published_at && row.gap_top_external_id !== null
+    ? { top: { publishedAt: row.gap_top_published_at, externalId: row.gap_top_external_id }, resume: row.gap_resume ?? null, openedAt: row.gap_opened_at ?? row.gap_top_published_at }
+    : null;
+  return { mark: { publishedAt: row.newest_published_at, externalId: row.newest_external_id }, gap };
+}
+
+/**
+ * Writes the state a run ended with. The mark never moves backwards, so a run that started before another one
+ * finished cannot rewind what that one reached.
+ */
+export async function saveScrapeState(sql: Sql, source: string, query: string, state: ScrapeState): Promise<void> {
+  const { mark, gap } = state;
+  const resume = gap && gap.resume !== null && gap.resume !== undefined ? sql.json(gap.resume as postgres.JSONValue) : null;
+  await sql`
+    insert into source_marks (source, query, newest_published_at, newest_external_id, gap_top_published_at, gap_top_external_id, gap_resume, gap_opened_at)
+    values (${source}, ${query}, ${mark.publishedAt}, ${mark.externalId}, ${gap?.top.publishedAt ?? null}, ${gap?.top.externalId ?? null}, ${resume}, ${gap?.openedAt ?? null})
+    on conflict (source, query) do update set
+      newest_published_at = greatest(source_marks.newest_published_at, excluded.newest_published_at),
+      newest_external_id = case when excluded.newest_published_at >= source_marks.newest_published_at
+                                then excluded.newest_external_id else source_marks.newest_external_id end,
+      gap_top_published_at = excluded.gap_top_published_at,
+      gap_top_external_id = excluded.gap_top_external_id,
+      gap_resume = excluded.gap_resume,
+      gap_opened_at = excluded.gap_opened_at,
+      updated_at = now()
+  `;
+}
+
+/** Which of `externalIds` this source has stored already. */
+export async function storedExternalIds(sql: Sql, source: string, externalIds: string[]): Promise<Set<string>> {
+  if (externalIds.length === 0) return new Set();
+  const rows = await sql<{ external_id: string }[]>`
+    select external_id from posts where source = ${source} and external_id = any(${externalIds}::text[])
+  `;
+  return new Set(rows.map((row) => row.external_id));
 }
 
 export interface SourceRun {
@@ -39,7 +71,7 @@ export async function recordSourceRun(sql: Sql, source: string, outcome: { ok: t
     `;
     return;
   }
-  const error = sql.json(outcome.error as unknown as postgres.JSONValue);
+  const error = sql.json(storableJson(outcome.error) as postgres.JSONValue);
   await sql`
     insert into source_runs (source, last_failure_at, last_error) values (${source}, now(), ${error})
     on conflict (source) do update set last_failure_at = now(), last_error = excluded.last_error

@@ -1,7 +1,6 @@
 // Bluesky posts, through app.bsky.feed.searchPosts (newest first). The search needs a logged-in account: a
 // session is created once per worker process with an app password, then reused and refreshed as it expires.
 import { JobError, permanent } from '../errors.ts';
-import { splitAtMark } from '../scrape/incremental.ts';
 import { list, record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
 
@@ -66,22 +65,30 @@ async function* scrapeSearch(ctx: ScrapeContext, sessions: SessionCache | null):
   if (!sessions) throw permanent('upstream_login_required', 'set BLUESKY_HANDLE and BLUESKY_APP_PASSWORD: Bluesky\'s search needs a logged-in account');
   const problem = validateQuery(ctx.query);
   if (problem) throw permanent('invalid_query', problem);
+  // `until` is exclusive; a second past this page's newest post reads that page, and all older, again.
+  const until = resumeUntil(ctx.resumeFrom);
   let cursor: string | null = null;
-  let kept = 0;
-  for (let page = 1; kept < ctx.limit; page++) {
-    const found: SearchPage = await searchPage(ctx, sessions, cursor, Math.min(MAX_PAGE_SIZE, ctx.limit - kept));
-    const { fresh, reachedMark } = splitAtMark(found.posts, ctx.since);
-    const posts = fresh.slice(0, ctx.limit - kept);
-    kept += posts.length;
+  let wanted = ctx.limit;
+  for (let page = 1; ; page++) {
+    const found: SearchPage = await searchPage(ctx, sessions, cursor, Math.min(MAX_PAGE_SIZE, Math.max(1, wanted)), until);
+    const taken = await ctx.take(found.posts);
+    wanted -= taken.added;
+    const newestHere = found.posts[0]?.publishedAt;
     // Search pages often hold fewer posts than asked for, so how many pages a limit takes is not known.
-    yield { posts, page, pagesPlanned: null };
-    if (!found.cursor || found.posts.length === 0 || reachedMark) break;
+    yield { posts: taken.posts, page, pagesPlanned: null, resumeAt: newestHere ? { until: new Date(newestHere.getTime() + 1_000).toISOString() } : null };
+    if (!found.cursor || found.posts.length === 0 || !taken.more) break;
     cursor = found.cursor;
   }
 }
 
-async function searchPage(ctx: ScrapeContext, sessions: SessionCache, cursor: string | null, size: number): Promise<SearchPage> {
+function resumeUntil(resumeFrom: unknown): string | null {
+  const value = record(resumeFrom).until;
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? value : null;
+}
+
+async function searchPage(ctx: ScrapeContext, sessions: SessionCache, cursor: string | null, size: number, until: string | null): Promise<SearchPage> {
   const params = new URLSearchParams({ q: ctx.query.trim(), sort: 'latest', limit: String(size) });
+  if (until) params.set('until', until);
   if (cursor) params.set('cursor', cursor);
   const url = `${ctx.baseUrl}/xrpc/app.bsky.feed.searchPosts?${params}`;
   let session = await sessions.current(ctx);

@@ -5,7 +5,6 @@ import { ConfigError } from '../config.ts';
 import { JobError, permanent, transient } from '../errors.ts';
 import type { HttpResponse } from '../http/client.ts';
 import { htmlToText } from '../scrape/html-text.ts';
-import { splitAtMark } from '../scrape/incremental.ts';
 import { list, record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
 
@@ -66,8 +65,8 @@ function forumOrigin(value: string): string {
 }
 
 /**
- * Forums are read one after another, each with a fair share of what the limit leaves: a share cut from the
- * newest posts leaves no gap that a later incremental run would skip.
+ * Forums are read one after another, each with a fair share of what the budget leaves, so one busy forum cannot
+ * use it all; a forum left at its share counts as a run cut short, which the next run carries on.
  */
 async function* scrapeForums(ctx: ScrapeContext, forums: string[], searchSpacingMs: number): AsyncGenerator<ScrapedPage> {
   const problem = validateQuery(ctx.query);
@@ -82,11 +81,12 @@ async function* scrapeForums(ctx: ScrapeContext, forums: string[], searchSpacing
     let keptHere = 0;
     for (let page = 1; page <= MAX_SEARCH_PAGES && keptHere < share; page++) {
       const results = await search(ctx, forum, page, searchSpacingMs);
-      const { fresh, reachedMark } = splitAtMark(results.posts, ctx.since);
-      const posts = await withFullText(ctx, forum, fresh.slice(0, share - keptHere));
-      keptHere += posts.length;
+      const taken = await ctx.take(results.posts, { atMost: share - keptHere });
+      const posts = await withFullText(ctx, forum, taken.posts);
+      keptHere += taken.added;
       yield { posts, page: ++pageNumber, pagesPlanned, meta: { forums: forums.map((f) => f.replace(/^https?:\/\//, '')) } };
-      if (!results.morePages || results.posts.length === 0 || reachedMark) break;
+      if (taken.spent) return;
+      if (!results.morePages || results.posts.length === 0 || !taken.more) break;
     }
     kept += keptHere;
   }
@@ -145,7 +145,7 @@ export function parseSearchResults(json: unknown, forum: string): SearchPage {
   const forumKey = forum.replace(/^https?:\/\//, '');
   // An overloaded forum answers 200 with an empty result and this error (SearchController#show, extreme_load_error).
   const error = text(grouped.error);
-  if (error) throw transient('upstream_unavailable', `${host} could not search right now ("${error}"): the job will be retried later`);
+  if (error) throw transient('upstream_unavailable', `${host} could not search right now ("${error}")`);
   if (!Array.isArray(body.posts)) {
     throw permanent('upstream_bad_response', `${host}/search.json has no "posts" list: the forum's search API changed or this is not a Discourse forum; check DISCOURSE_FORUMS`);
   }

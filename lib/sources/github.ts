@@ -2,7 +2,6 @@
 // (GET /search/issues, API version 2022-11-28). Bodies are markdown and kept as such.
 import { JobError, permanent } from '../errors.ts';
 import type { HttpResponse } from '../http/client.ts';
-import { splitAtMark } from '../scrape/incremental.ts';
 import { linkWithRel, onOrigin } from '../scrape/link-header.ts';
 import { list, record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
@@ -61,8 +60,15 @@ async function* scrapeIssues(ctx: ScrapeContext, token: string | null): AsyncGen
   const problem = validateQuery(ctx.query);
   if (problem) throw permanent('invalid_query', problem);
   const perPage = Math.min(MAX_PER_PAGE, ctx.limit);
-  let url: string | null = `${ctx.baseUrl}/search/issues?${new URLSearchParams({ q: ctx.query.trim(), sort: 'created', order: 'desc', per_page: String(perPage) })}`;
-  let kept = 0;
+  // Created-time qualifiers bound the search to what this pass needs: newer than where it stops, and no newer than
+  // where an earlier run was cut short. They also reach past the 1,000 results one search serves.
+  const createdBefore = resumeTime(ctx.resumeFrom);
+  const bounds = [
+    ctx.since ? `created:>=${isoSeconds(ctx.since.publishedAt)}` : null,
+    createdBefore ? `created:<=${createdBefore}` : null,
+  ].filter((bound) => bound !== null);
+  const q = [ctx.query.trim(), ...bounds].join(' ');
+  let url: string | null = `${ctx.baseUrl}/search/issues?${new URLSearchParams({ q, sort: 'created', order: 'desc', per_page: String(perPage) })}`;
   let read = 0;
 
   for (let page = 1; url; page++) {
@@ -71,16 +77,16 @@ async function* scrapeIssues(ctx: ScrapeContext, token: string | null): AsyncGen
     read += results.posts.length;
     const capped = results.totalCount > SEARCH_RESULT_CAP;
     const reachable = Math.min(results.totalCount, SEARCH_RESULT_CAP, ctx.limit);
-    const { fresh, reachedMark } = splitAtMark(results.posts, ctx.since);
-    const posts = fresh.slice(0, ctx.limit - kept);
-    kept += posts.length;
+    const taken = await ctx.take(results.posts);
+    const newestHere = results.posts[0]?.publishedAt;
     yield {
-      posts,
+      posts: taken.posts,
       page,
       pagesPlanned: Math.max(1, Math.ceil(reachable / perPage)),
       meta: { total_count: results.totalCount, results_capped: capped, incomplete_results: results.incomplete },
+      resumeAt: newestHere ? { created_before: isoSeconds(newestHere) } : null,
     };
-    if (results.posts.length === 0 || kept >= ctx.limit || reachedMark) break;
+    if (results.posts.length === 0 || !taken.more) break;
     if (read >= SEARCH_RESULT_CAP) {
       ctx.log.info('github_search_cap_reached', { total_count: results.totalCount, read });
       break;
@@ -88,6 +94,16 @@ async function* scrapeIssues(ctx: ScrapeContext, token: string | null): AsyncGen
     const next = linkWithRel(response.headers['link'], 'next', response.url);
     url = next ? onOrigin(next, ctx.baseUrl) : null;
   }
+}
+
+/** GitHub's search qualifiers take times to the second, in UTC. */
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function resumeTime(resumeFrom: unknown): string | null {
+  const value = record(resumeFrom).created_before;
+  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(value) ? value : null;
 }
 
 async function fetchSearchPage(url: string, ctx: ScrapeContext, token: string | null): Promise<HttpResponse & { json: unknown }> {

@@ -3,7 +3,6 @@
 import { permanent } from '../errors.ts';
 import { type FeedEntry, parseFeed } from '../scrape/feed.ts';
 import { htmlToText } from '../scrape/html-text.ts';
-import { splitAtMark } from '../scrape/incremental.ts';
 import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
 
 /** Google documents no maximum; longer queries are refused to keep the feed address short. */
@@ -55,8 +54,9 @@ async function* scrapeSearch(ctx: ScrapeContext, edition: Edition): AsyncGenerat
   const response = await ctx.http.getText(url, { signal: ctx.signal, accept: 'application/rss+xml, application/xml;q=0.9, */*;q=0.1' });
   // Newest first, so that `limit` keeps the latest items and the mark of earlier runs can be compared.
   const newestFirst = parseSearchFeed(response.body, response.url, edition.hl).sort((a, b) => b.publishedAt.getTime() - a.publishedAt.getTime());
-  const { fresh } = splitAtMark(newestFirst, ctx.since);
-  yield { posts: fresh.slice(0, ctx.limit), page: 1, pagesPlanned: 1 };
+  // The feed is the whole answer (about 100 items, no further pages): what it no longer holds cannot be read.
+  const taken = await ctx.take(newestFirst);
+  yield { posts: taken.posts, page: 1, pagesPlanned: 1 };
 }
 
 export function searchUrl(baseUrl: string, query: string, edition: Edition): string {

@@ -1,7 +1,6 @@
 // Hacker News stories and comments that mention the query, newest first, from the Algolia HN Search API.
 import { permanent } from '../errors.ts';
 import { htmlToText } from '../scrape/html-text.ts';
-import { splitAtMark } from '../scrape/incremental.ts';
 import { fromUnixSeconds, list, record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
 
@@ -53,11 +52,11 @@ async function* scrapeHackerNews(ctx: ScrapeContext, pageSize: number): AsyncGen
   const hitsPerPage = Math.min(pageSize, ctx.limit);
   const sinceSeconds = ctx.since ? Math.floor(ctx.since.publishedAt.getTime() / 1000) : null;
   const seen = new Set<string>();
-  let upToSeconds: number | null = null;
+  // A window's upper bound is also where a run cut short in it resumes: the window is read again, whole.
+  let upToSeconds: number | null = resumeSeconds(ctx.resumeFrom);
   let pagesPlanned: number | null = null;
-  let kept = 0;
 
-  for (let page = 1; kept < ctx.limit; page++) {
+  for (let page = 1; ; page++) {
     const url = searchUrl(ctx, hitsPerPage, sinceSeconds, upToSeconds);
     const response = await ctx.http.getJson<AlgoliaResponse>(url, { signal: ctx.signal });
     const hits = parseHits(response.json, response.url);
@@ -67,15 +66,18 @@ async function* scrapeHackerNews(ctx: ScrapeContext, pageSize: number): AsyncGen
     }
     const unseen = hits.filter((post) => !seen.has(post.externalId));
     for (const post of unseen) seen.add(post.externalId);
-    const { fresh, reachedMark } = splitAtMark(unseen, ctx.since);
-    const posts = fresh.slice(0, ctx.limit - kept);
-    kept += posts.length;
+    const taken = await ctx.take(unseen);
     const lastPage = hits.length < hitsPerPage;
-    yield { posts, page, pagesPlanned: lastPage || reachedMark ? page : pagesPlanned };
-    if (lastPage || reachedMark) break;
+    yield { posts: taken.posts, page, pagesPlanned: lastPage || !taken.more ? page : pagesPlanned, resumeAt: upToSeconds === null ? null : { up_to_s: upToSeconds } };
+    if (lastPage || !taken.more) break;
     const oldest = Math.floor(Math.min(...hits.map((post) => post.publishedAt.getTime())) / 1000);
     upToSeconds = unseen.length > 0 ? oldest : oldest - 1;
   }
+}
+
+function resumeSeconds(resumeFrom: unknown): number | null {
+  const value = record(resumeFrom).up_to_s;
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : null;
 }
 
 function searchUrl(ctx: ScrapeContext, hitsPerPage: number, sinceSeconds: number | null, upToSeconds: number | null): string {

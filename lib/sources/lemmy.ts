@@ -3,7 +3,6 @@
 import { ConfigError } from '../config.ts';
 import { JobError, permanent } from '../errors.ts';
 import { decodeEntities } from '../scrape/html-text.ts';
-import { splitAtMark } from '../scrape/incremental.ts';
 import { record, text, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
 
@@ -50,8 +49,8 @@ function instanceOrigin(value: string): string {
 }
 
 /**
- * Instances are read one after another, each with a fair share of what the limit leaves: a share cut from the
- * newest posts leaves no gap that a later incremental run would skip.
+ * Instances are read one after another, each with a fair share of what the budget leaves, so one busy instance
+ * cannot use it all; an instance left at its share counts as a run cut short, which the next run carries on.
  */
 async function* scrapeInstances(ctx: ScrapeContext, instances: string[]): AsyncGenerator<ScrapedPage> {
   const problem = validateQuery(ctx.query);
@@ -67,12 +66,13 @@ async function* scrapeInstances(ctx: ScrapeContext, instances: string[]): AsyncG
     let keptHere = 0;
     for (let page = 1; keptHere < share; page++) {
       const found = await searchPosts(ctx, instance, page, pageSize);
-      const { fresh, reachedMark } = splitAtMark(found.posts, ctx.since);
-      const unseen = fresh.filter((post) => !seen.has(post.externalId)).slice(0, share - keptHere);
+      const unseen = found.posts.filter((post) => !seen.has(post.externalId));
       for (const post of unseen) seen.add(post.externalId);
-      keptHere += unseen.length;
-      yield { posts: unseen, page: ++pageNumber, pagesPlanned: null, meta: { instances: instances.map((i) => new URL(i).host) } };
-      if (found.listed < pageSize || reachedMark) break;
+      const taken = await ctx.take(unseen, { atMost: share - keptHere });
+      keptHere += taken.added;
+      yield { posts: taken.posts, page: ++pageNumber, pagesPlanned: null, meta: { instances: instances.map((i) => new URL(i).host) } };
+      if (taken.spent) return;
+      if (found.listed < pageSize || !taken.more) break;
     }
     kept += keptHere;
   }

@@ -5,7 +5,6 @@ import { ConfigError } from '../config.ts';
 import { JobError, permanent } from '../errors.ts';
 import type { HttpResponse } from '../http/client.ts';
 import { htmlToText } from '../scrape/html-text.ts';
-import { splitAtMark } from '../scrape/incremental.ts';
 import { linkWithRel, onOrigin } from '../scrape/link-header.ts';
 import { list, record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
@@ -98,7 +97,6 @@ async function* scrapeStatuses(ctx: ScrapeContext, options: MastodonOptions): As
   });
   const meta = { instances: instances.map((instance) => new URL(instance).host), hashtag: hashtag || null, full_text_search: options.token !== null };
   const seen = new Set<string>();
-  let kept = 0;
   let page = 0;
 
   // Feeds take turns a page at a time, so a busy hashtag on one instance cannot use up the limit alone.
@@ -108,13 +106,12 @@ async function* scrapeStatuses(ctx: ScrapeContext, options: MastodonOptions): As
       const statuses = feed.kind === 'search' ? record(response.json).statuses : response.json;
       if (!Array.isArray(statuses)) throw formatChanged(response.url, feed.kind === 'search' ? 'the answer has no "statuses" array' : 'the answer is not an array');
       const host = new URL(feed.instance).host;
-      const { fresh, reachedMark } = splitAtMark(statuses.map((status) => statusToPost(status, host, response.url)), ctx.since);
-      const posts = fresh.filter((post) => !seen.has(post.externalId)).slice(0, ctx.limit - kept);
-      for (const post of posts) seen.add(post.externalId);
-      kept += posts.length;
-      yield { posts, page: ++page, pagesPlanned: null, meta };
-      if (kept >= ctx.limit) return;
-      const next = statuses.length === 0 || reachedMark ? null : nextPage(feed, response, statuses);
+      const unseen = statuses.map((status) => statusToPost(status, host, response.url)).filter((post) => !seen.has(post.externalId));
+      for (const post of unseen) seen.add(post.externalId);
+      const taken = await ctx.take(unseen);
+      yield { posts: taken.posts, page: ++page, pagesPlanned: null, meta };
+      if (taken.spent) return;
+      const next = statuses.length === 0 || !taken.more ? null : nextPage(feed, response, statuses);
       // A server that ignores max_id would hand back the same page for ever.
       if (next && next !== feed.url) feed.url = next;
       else feeds.splice(feeds.indexOf(feed), 1);

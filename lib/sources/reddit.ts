@@ -5,7 +5,6 @@ import { JobError, permanent } from '../errors.ts';
 import type { HttpClient } from '../http/client.ts';
 import { type FeedEntry, parseFeed } from '../scrape/feed.ts';
 import { decodeEntities, htmlToText } from '../scrape/html-text.ts';
-import { splitAtMark } from '../scrape/incremental.ts';
 import { fromUnixSeconds, list, record, text, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
 
@@ -54,16 +53,13 @@ export function validateQuery(query: string): string | null {
 async function* scrapeApi(ctx: ScrapeContext, tokens: TokenCache): AsyncGenerator<ScrapedPage> {
   const query = checkedQuery(ctx.query);
   let after: string | null = null;
-  let kept = 0;
   for (let page = 1; ; page++) {
     const params = new URLSearchParams({ q: query, sort: 'new', type: 'link', limit: String(API_PAGE_SIZE), raw_json: '1' });
     if (after) params.set('after', after);
     const { posts, after: next } = parseListing(await searchWithToken(ctx, tokens, `${ctx.baseUrl}/search?${params}`));
-    const { fresh, reachedMark } = splitAtMark(posts, ctx.since);
-    const taken = fresh.slice(0, ctx.limit - kept);
-    kept += taken.length;
-    yield { posts: taken, page, pagesPlanned: null };
-    if (!next || next === after || posts.length === 0 || kept >= ctx.limit || reachedMark) break;
+    const taken = await ctx.take(posts);
+    yield { posts: taken.posts, page, pagesPlanned: null };
+    if (!next || next === after || posts.length === 0 || !taken.more) break;
     after = next;
   }
 }
@@ -72,7 +68,6 @@ async function* scrapeFeed(ctx: ScrapeContext, wwwBaseUrl: string): AsyncGenerat
   const query = checkedQuery(ctx.query);
   const seen = new Set<string>();
   let after: string | null = null;
-  let kept = 0;
   for (let page = 1; ; page++) {
     const params = new URLSearchParams({ q: query, sort: 'new', limit: String(FEED_PAGE_SIZE) });
     if (after) params.set('after', after);
@@ -81,12 +76,10 @@ async function* scrapeFeed(ctx: ScrapeContext, wwwBaseUrl: string): AsyncGenerat
     );
     const posts = parseSearchFeed(response.body, response.url).filter((post) => !seen.has(post.externalId));
     for (const post of posts) seen.add(post.externalId);
-    const { fresh, reachedMark } = splitAtMark(posts, ctx.since);
-    const taken = fresh.slice(0, ctx.limit - kept);
-    kept += taken.length;
-    yield { posts: taken, page, pagesPlanned: null };
+    const taken = await ctx.take(posts);
+    yield { posts: taken.posts, page, pagesPlanned: null };
     // The feed carries no "after" cursor; the last entry's fullname is one. An answer with nothing new is the end.
-    if (posts.length === 0 || kept >= ctx.limit || reachedMark) break;
+    if (posts.length === 0 || !taken.more) break;
     after = posts[posts.length - 1]!.externalId;
   }
 }

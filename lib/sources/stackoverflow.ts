@@ -2,7 +2,6 @@
 // Stack Exchange API's /search/advanced.
 import { JobError, permanent, transient } from '../errors.ts';
 import { decodeEntities, htmlToText } from '../scrape/html-text.ts';
-import { splitAtMark } from '../scrape/incremental.ts';
 import { fromUnixSeconds, list, record, text, toNumber } from '../scrape/values.ts';
 import type { RateLimit, ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
 
@@ -72,10 +71,10 @@ async function* scrapeQuestions(ctx: ScrapeContext, options: StackExchangeOption
   const pagesWanted = Math.ceil(ctx.limit / pageSize);
   const host = new URL(ctx.baseUrl).host;
   const seen = new Set<string>();
-  let kept = 0;
+  const toSeconds = resumeSeconds(ctx.resumeFrom);
 
   for (let page = 1; ; page++) {
-    const wrapper = await fetchPage(ctx, searchUrl(ctx, options, pageSize, page), options);
+    const wrapper = await fetchPage(ctx, searchUrl(ctx, options, pageSize, page, toSeconds), options);
     if (wrapper.error_id !== undefined) throw apiError(wrapper, options);
     const questions = parseQuestions(wrapper, options.site);
 
@@ -89,18 +88,24 @@ async function* scrapeQuestions(ctx: ScrapeContext, options: StackExchangeOption
     // New questions push older ones down a page while we read, so a question can come twice.
     const unseen = questions.filter((post) => !seen.has(post.externalId));
     for (const post of unseen) seen.add(post.externalId);
-    const { fresh, reachedMark } = splitAtMark(unseen, ctx.since);
-    const posts = fresh.slice(0, ctx.limit - kept);
-    kept += posts.length;
-    const done = wrapper.has_more !== true || reachedMark || kept >= ctx.limit || questions.length === 0;
+    const taken = await ctx.take(unseen);
+    const done = wrapper.has_more !== true || !taken.more || questions.length === 0;
     const meta = { site: options.site, quota_max: toNumber(wrapper.quota_max), quota_remaining: quotaRemaining };
-    yield { posts, page, pagesPlanned: done ? page : Math.max(page + 1, pagesWanted), meta };
+    // This page's newest question bounds a search that reads it, and everything older, again.
+    const newestHere = questions[0]?.publishedAt;
+    const resumeAt = newestHere ? { to_s: Math.floor(newestHere.getTime() / 1000) } : null;
+    yield { posts: taken.posts, page, pagesPlanned: done ? page : Math.max(page + 1, pagesWanted), meta, resumeAt };
     if (done) break;
     if (quotaResetMs !== null) throw quotaExhausted(toNumber(wrapper.quota_max), quotaResetMs, options);
   }
 }
 
-function searchUrl(ctx: ScrapeContext, options: StackExchangeOptions, pageSize: number, page: number): string {
+function resumeSeconds(resumeFrom: unknown): number | null {
+  const value = record(resumeFrom).to_s;
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : null;
+}
+
+function searchUrl(ctx: ScrapeContext, options: StackExchangeOptions, pageSize: number, page: number, toSeconds: number | null): string {
   const params = new URLSearchParams({
     q: ctx.query.trim(),
     site: options.site,
@@ -111,6 +116,7 @@ function searchUrl(ctx: ScrapeContext, options: StackExchangeOptions, pageSize: 
     filter: 'withbody',
   });
   if (ctx.since) params.set('fromdate', String(Math.floor(ctx.since.publishedAt.getTime() / 1000)));
+  if (toSeconds !== null) params.set('todate', String(toSeconds));
   if (options.key) params.set('key', options.key);
   return `${ctx.baseUrl}/2.3/search/advanced?${params}`;
 }
@@ -144,8 +150,7 @@ export function apiError(wrapper: SearchWrapper, options: Pick<StackExchangeOpti
   const said = `${name}${id !== null ? ` ${id}` : ''}${message ? `: ${message}` : ''}`;
   if (name === 'throttle_violation') {
     const seconds = toNumber(/available in (\d+) seconds?/.exec(message)?.[1]);
-    const wait = seconds !== null ? `in ${seconds} s` : 'later';
-    return transient('upstream_rate_limited', `Stack Exchange is throttling this IP address (${said}): the job will be retried ${wait}; setting STACKEXCHANGE_KEY raises the daily quota to 10,000`, seconds !== null ? seconds * 1000 : null);
+        return transient('upstream_rate_limited', `Stack Exchange is throttling this IP address (${said})${seconds !== null ? `: it asks for a pause of ${seconds} s` : ''}; setting STACKEXCHANGE_KEY raises the daily quota to 10,000`, seconds !== null ? seconds * 1000 : null);
   }
   if (name === 'bad_parameter' && /^key\b/i.test(message)) {
     return permanent('upstream_login_required', `Stack Exchange refused STACKEXCHANGE_KEY (${said}): copy the key of your app from stackapps.com again, or unset it to use the keyless quota`);
@@ -158,7 +163,7 @@ export function apiError(wrapper: SearchWrapper, options: Pick<StackExchangeOpti
     return permanent('upstream_login_required', `Stack Exchange refused the request (${said}): check STACKEXCHANGE_KEY`);
   }
   if (['internal_error', 'temporarily_unavailable'].includes(name) || (id !== null && id >= 500)) {
-    return transient('upstream_unavailable', `Stack Exchange failed (${said}): the job will be retried later`);
+    return transient('upstream_unavailable', `Stack Exchange failed (${said})`);
   }
   return permanent('upstream_bad_response', `Stack Exchange answered with an error the scraper does not expect (${said}): check lib/sources/stackoverflow.ts`);
 }
@@ -168,7 +173,7 @@ function quotaExhausted(quotaMax: number | null, resetMs: number, options: Stack
   const raise = options.key ? '' : '; set STACKEXCHANGE_KEY to raise it to 10,000 a day';
   return transient(
     'upstream_rate_limited',
-    `Stack Exchange's daily quota for this IP address (${quotaMax ?? 'unknown'} requests) is used up; it resets at midnight UTC, in ${hours} h, and the job will be retried then${raise}`,
+    `Stack Exchange's daily quota for this IP address (${quotaMax ?? 'unknown'} requests) is used up; it resets at midnight UTC, in ${hours} h${raise}`,
     resetMs,
   );
 }

@@ -7,7 +7,6 @@ import type { Cheerio } from 'cheerio';
 import { JobError, permanent } from '../errors.ts';
 import type { HttpClient } from '../http/client.ts';
 import { cheerio } from '../scrape/cheerio.ts';
-import { splitAtMark } from '../scrape/incremental.ts';
 import { formatChanged, rejectLoginUrl, rejectUnreadablePage } from '../scrape/walls.ts';
 import { record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { Logger } from '../log.ts';
@@ -98,11 +97,14 @@ async function* scrapeReviews(ctx: ScrapeContext, aliases: Record<string, string
   const resolved = await resolveBusiness(ctx.query, { ...ctx, aliases });
   let domain = resolved.domain;
   let displayName = resolved.displayName;
+  // New reviews only push older ones to later pages, so a page number an earlier run stopped at still holds
+  // what it held or something newer: resuming there skips nothing.
+  const firstPage = resumePage(ctx.resumeFrom) ?? 1;
   const pagesWanted = Math.ceil(ctx.limit / REVIEWS_PER_PAGE);
   let pagesPlanned: number | null = pagesWanted;
-  let kept = 0;
+  let pagesRead = 0;
 
-  for (let page = 1; page <= pagesWanted; page++) {
+  for (let page = firstPage; ; page++) {
     let parsed: ReviewPage;
     try {
       parsed = await fetchReviewPage(ctx, domain, page);
@@ -112,21 +114,24 @@ async function* scrapeReviews(ctx: ScrapeContext, aliases: Record<string, string
       // A page past the end (the review count can shrink between requests) must not fail the pages already read.
       break;
     }
-    if (page === 1) {
+    if (page === firstPage) {
       // Later pages use the canonical name so they are not redirected one by one.
       domain = parsed.business?.domain ?? domain;
       displayName = parsed.business?.displayName ?? displayName ?? domain;
-      pagesPlanned = parsed.pagination ? Math.max(1, Math.min(pagesWanted, parsed.pagination.totalPages)) : null;
+      pagesPlanned = parsed.pagination ? Math.max(1, Math.min(pagesWanted, parsed.pagination.totalPages - firstPage + 1)) : null;
     } else if (parsed.reviews.length === 0) {
       break;
     }
-    const { fresh, reachedMark } = splitAtMark(parsed.reviews, ctx.since);
-    const posts = fresh.slice(0, ctx.limit - kept);
-    kept += posts.length;
-    yield { posts, page, pagesPlanned, meta: { domain, business: displayName, resolved_by: resolved.resolvedBy } };
+    const taken = await ctx.take(parsed.reviews);
+    yield { posts: taken.posts, page: ++pagesRead, pagesPlanned, meta: { domain, business: displayName, resolved_by: resolved.resolvedBy }, resumeAt: { page } };
     const lastPage = parsed.pagination !== null && page >= parsed.pagination.totalPages;
-    if (parsed.reviews.length === 0 || kept >= ctx.limit || lastPage || reachedMark) break;
+    if (parsed.reviews.length === 0 || !taken.more || lastPage) break;
   }
+}
+
+function resumePage(resumeFrom: unknown): number | null {
+  const page = record(resumeFrom).page;
+  return typeof page === 'number' && Number.isInteger(page) && page >= 1 ? page : null;
 }
 
 // Its own function so that the page is garbage once parsed, not kept by the suspended generator across its yield.
@@ -257,11 +262,11 @@ function fromNextData(pageProps: Record<string, unknown>, base: string, pageUrl:
       extra: {
         country: text(consumer.countryCode),
         verified: typeof verification.isVerified === 'boolean' ? verification.isVerified : null,
-        verificationLevel: text(verification.verificationLevel),
-        experiencedAt: text(dates.experiencedDate),
-        updatedAt: text(dates.updatedDate),
+        verification_level: text(verification.verificationLevel),
+        experienced_at: text(dates.experiencedDate),
+        updated_at: text(dates.updatedDate),
         likes: toNumber(r.likes),
-        businessDomain: domain,
+        business_domain: domain,
       },
     } satisfies ScrapedPost;
   });
@@ -326,7 +331,7 @@ function fromStructuredMarkup(html: string, base: string): ReviewPage | null {
       language: text(ld.inLanguage),
       publishedAt,
       reply: card?.reply ?? null,
-      extra: { country: card?.country ?? null, businessDomain: domain },
+      extra: { country: card?.country ?? null, business_domain: domain },
     }];
   });
   return { reviews, pagination: null, business };

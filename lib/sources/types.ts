@@ -31,6 +31,11 @@ export interface ScrapedPage {
   pagesPlanned: number | null;
   /** Facts about what was resolved, e.g. the Trustpilot domain a brand name led to (snake_case keys). */
   meta?: Record<string, unknown>;
+  /**
+   * Where this page and everything older can be read again (a page number, an upper time bound), for sources
+   * whose listing can start there: a run cut short resumes from it next time (ScrapeContext.resumeFrom). JSON.
+   */
+  resumeAt?: unknown;
 }
 
 /** The newest post earlier runs of the same (source, query) stored: an incremental scrape stops when it reaches it. */
@@ -39,8 +44,24 @@ export interface HighWaterMark {
   externalId: string;
 }
 
+/** What the run keeps of one page of a newest-first listing (lib/scrape/intake.ts decides it for every source). */
+export interface Taken {
+  /** The posts to yield: the page's posts above the stop mark, up to the run's budget. */
+  posts: ScrapedPost[];
+  /** How many of them were not stored before. */
+  added: number;
+  /** Whether to read this listing on: false once it reached the stop mark or the budget ran out. */
+  more: boolean;
+  /** The run's whole budget is used up: read no other listing either. */
+  spent: boolean;
+}
+
+/** `atMost`: the listing's own share of new posts, for sources that read several listings in one run. */
+export type TakePage = (posts: ScrapedPost[], options?: { atMost?: number }) => Promise<Taken>;
+
 export interface ScrapeContext {
   query: string;
+  /** New posts this pass may still store: a hint for page sizes and shares; `take` enforces it. */
   limit: number;
   /** Aborted when the job is cancelled, times out or loses its lease: pass it to every request and sleep. */
   signal: AbortSignal;
@@ -48,8 +69,12 @@ export interface ScrapeContext {
   http: HttpClient;
   /** The upstream origin, without a trailing slash: SOURCE_BASE_URL_<NAME> or the source's default. */
   baseUrl: string;
-  /** Null on the first run and when the job asked for a full re-scan. */
+  /** Where this pass stops (null on a first run and a full re-scan): a hint for upstream filters; `take` enforces it. */
   since: HighWaterMark | null;
+  /** Start here instead of at the newest post: a `resumeAt` this source gave a page of an earlier run, or null. */
+  resumeFrom: unknown;
+  /** Every page read goes through it, and its answer decides whether to read on. */
+  take: TakePage;
   log: Logger;
 }
 

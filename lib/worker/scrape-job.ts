@@ -1,12 +1,13 @@
 import { type Sql, isConnectionError } from '../db/client.ts';
 import { upsertPosts } from '../db/posts.ts';
-import { advanceHighWaterMark, getHighWaterMark, recordSourceRun } from '../db/sources.ts';
+import { getScrapeState, recordSourceRun, saveScrapeState, storedExternalIds } from '../db/sources.ts';
 import { JobError, permanent, transient } from '../errors.ts';
 import { type HttpClient, withRateLimit } from '../http/client.ts';
 import type { Logger } from '../log.ts';
 import type { Job, JobProgress } from '../queue/job.ts';
+import { type PassOutcome, nextState, planPasses, reachedMark, runKind } from '../scrape/incremental.ts';
+import { PageIntake, type RunBudget } from '../scrape/intake.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
-import type { ScrapedPost } from '../sources/types.ts';
 import { JobAborted } from './abort.ts';
 
 export interface ScrapeDeps {
@@ -14,6 +15,8 @@ export interface ScrapeDeps {
   http: HttpClient;
   sql: Sql;
   log: Logger;
+  /** What one incremental run may read at most (SCRAPE_MAX_NEW_POSTS, SCRAPE_MAX_PAGES). */
+  limits: { maxNewPosts: number; maxPages: number };
 }
 
 export interface JobContext {
@@ -22,8 +25,10 @@ export interface JobContext {
 }
 
 /**
- * Runs one scrape: stores each page of posts as it arrives, so a later failure keeps what was read, and moves
- * the (source, query) high-water mark only once the whole run succeeded, so a failed run leaves no gap.
+ * Runs one scrape: stores each page of posts as it arrives, so a later failure keeps what was read, and records
+ * how far the (source, query) is covered only once the whole run succeeded, so a failed run leaves no gap.
+ * A first run (and a full re-scan) stores the `limit` newest posts; a later run reads everything published since,
+ * down to the mark, within SCRAPE_MAX_NEW_POSTS and SCRAPE_MAX_PAGES (lib/scrape/incremental.ts).
  */
 export async function runScrapeJob(job: Job, ctx: JobContext, deps: ScrapeDeps): Promise<Record<string, unknown>> {
   const source = deps.sources.get(job.source);
@@ -33,32 +38,58 @@ export async function runScrapeJob(job: Job, ctx: JobContext, deps: ScrapeDeps):
 
   const progress: JobProgress = { pages_done: 0, pages_planned: null, found: 0, inserted: 0 };
   let meta: Record<string, unknown> = {};
-  let newest: ScrapedPost | null = null;
   try {
-    const since = job.fullRescan ? null : await database(() => getHighWaterMark(deps.sql, source.name, job.query));
-    const pages = source.scrape({
-      query: job.query,
-      limit: job.limit,
-      signal: ctx.signal,
-      http: withRateLimit(deps.http, source.rateLimit),
-      baseUrl: deps.sources.baseUrl(source.name),
-      since,
-      log: deps.log,
-    });
-    for await (const page of pages) {
-      progress.inserted += await database(() => upsertPosts(deps.sql, source.name, job.query, page.posts));
-      progress.found += page.posts.length;
-      progress.pages_done += 1;
-      progress.pages_planned = page.pagesPlanned;
-      meta = { ...meta, ...page.meta };
-      for (const post of page.posts) if (!newest || post.publishedAt > newest.publishedAt) newest = post;
-      await ctx.reportProgress({ ...progress });
+    const state = await database(() => getScrapeState(deps.sql, source.name, job.query));
+    const kind = runKind(state, job.fullRescan);
+    const budget: RunBudget = { newPosts: kind === 'incremental' ? deps.limits.maxNewPosts : job.limit, pages: deps.limits.maxPages };
+    // A first run and a re-scan store the `limit` newest posts, stored before or not; only an incremental run skips
+    // what it has (without counting it) to get further down towards the mark.
+    const known = kind === 'incremental' ? (ids: string[]) => database(() => storedExternalIds(deps.sql, source.name, ids)) : null;
+    const outcomes: PassOutcome[] = [];
+    for (const pass of planPasses(state, kind)) {
+      if (budget.newPosts <= 0 || budget.pages <= 0) break;
+      const intake = new PageIntake({ stopAt: pass.stopAt, budget, known });
+      let lastResume: unknown = null;
+      const pages = source.scrape({
+        query: job.query,
+        limit: budget.newPosts,
+        signal: ctx.signal,
+        http: withRateLimit(deps.http, source.rateLimit),
+        baseUrl: deps.sources.baseUrl(source.name),
+        since: pass.stopAt,
+        resumeFrom: pass.resumeFrom,
+        take: intake.take,
+        log: deps.log,
+      });
+      for await (const page of pages) {
+        progress.inserted += await database(() => upsertPosts(deps.sql, source.name, job.query, page.posts));
+        progress.found += page.posts.length;
+        progress.pages_done += 1;
+        progress.pages_planned = page.pagesPlanned;
+        meta = { ...meta, ...page.meta };
+        lastResume = page.resumeAt ?? null;
+        await ctx.reportProgress({ ...progress });
+      }
+      outcomes.push({ cutBy: intake.cutBy, newest: intake.newest, lastResume });
+      if (intake.cutBy) break;
     }
+    const after = nextState(state, kind, outcomes);
     await database(async () => {
-      if (newest) await advanceHighWaterMark(deps.sql, source.name, job.query, [newest]);
+      if (after && after !== state) await saveScrapeState(deps.sql, source.name, job.query, after);
       await recordSourceRun(deps.sql, source.name, { ok: true });
     });
-    return { found: progress.found, inserted: progress.inserted, pages: progress.pages_done, incremental: since !== null, ...meta };
+    const cutBy = outcomes.find((outcome) => outcome.cutBy)?.cutBy ?? null;
+    return {
+      found: progress.found,
+      inserted: progress.inserted,
+      pages: progress.pages_done,
+      incremental: kind === 'incremental',
+      // Whether every post published since the first run is now stored; false says the next run carries on.
+      reached_mark: kind === 'first' ? null : kind === 'full_rescan' ? outcomes[0] !== undefined && !outcomes[0].cutBy : reachedMark(after),
+      stopped_by: cutBy,
+      ...(after?.gap ? { behind_since: after.gap.openedAt.toISOString() } : {}),
+      ...meta,
+    };
   } catch (error) {
     if (!(error instanceof JobAborted) && !ctx.signal.aborted && error instanceof JobError && error.code !== 'database_unavailable') {
       await recordSourceRun(deps.sql, source.name, { ok: false, error: { code: error.code, message: error.message } }).catch(() => {});

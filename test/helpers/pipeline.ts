@@ -22,7 +22,7 @@ export async function startPipeline(name: string, env: Record<string, string>): 
   const config = loadConfig({ ...services.env, ...env });
   const queue = new JobQueue(services.redis, queueSettings(config));
   const worker = await startWorkerProcess(config, silentLogger);
-  return {
+  const pipeline: Pipeline = {
     services,
     queue,
     worker,
@@ -31,8 +31,10 @@ export async function startPipeline(name: string, env: Record<string, string>): 
       return waitForJob(queue, job.id, isFinished, 30_000);
     },
     async close() {
-      await worker.stop(1_000);
+      // A test may have replaced the worker (stopped it and started another).
+      await pipeline.worker.stop(1_000);
       await services.close();
     },
   };
+  return pipeline;
 }
