@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
-import { type StoredPost, listPosts } from '../db/posts.ts';
+import { type PostCursor, listPosts } from '../db/posts.ts';
 import { ApiError } from '../errors.ts';
+import { textProblem } from '../text.ts';
 import { isLegacySourceName } from '../legacy/source-names.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 import type { ApiDeps } from './deps.ts';
@@ -13,13 +14,15 @@ export function postsRoutes(deps: ApiDeps) {
     const source = sourceParam === undefined || sourceParam === '' ? undefined : requirePostSource(sourceParam, deps.sources);
     const text = c.req.query('q')?.trim() || undefined;
     if (text && text.length > MAX_QUERY_LENGTH) throw new ApiError(400, 'invalid_q', `\`q\` must be at most ${MAX_QUERY_LENGTH} characters`);
+    const problem = text ? textProblem(text) : null;
+    if (problem) throw new ApiError(400, 'invalid_q', `\`q\` ${problem}`);
     const limit = integerParam('limit', c.req.query('limit'), 50, 1, 200);
     const before = decodeCursor(c.req.query('before'));
     // One row more than asked tells whether another page exists, so the last page says next: null.
     const rows = await listPosts(deps.sql, { source, text, limit: limit + 1, before });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return c.json({ posts: page.map(presentPost), next: rows.length > limit && last ? encodeCursor(last) : null });
+    return c.json({ posts: page.map(presentPost), next: rows.length > limit && last ? encodeCursor(last.cursor) : null });
   });
 }
 
@@ -33,11 +36,15 @@ function requirePostSource(value: string, sources: SourceRegistry): string {
   );
 }
 
-function encodeCursor(post: StoredPost): string {
-  return Buffer.from(JSON.stringify([post.published_at.toISOString(), post.id])).toString('base64url');
+function encodeCursor(cursor: PostCursor): string {
+  return Buffer.from(JSON.stringify([cursor.publishedAt, cursor.id])).toString('base64url');
 }
 
-function decodeCursor(value: string | undefined): { publishedAt: Date; id: string } | undefined {
+const CURSOR_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z$/;
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+/** A `next` value of an earlier page; anything else (forged, truncated, out of PostgreSQL's range) is a 400. */
+function decodeCursor(value: string | undefined): PostCursor | undefined {
   if (value === undefined || value === '') return undefined;
   const invalid = new ApiError(400, 'invalid_cursor', '`before` must be the `next` value of a previous /posts page');
   let decoded: unknown;
@@ -48,7 +55,12 @@ function decodeCursor(value: string | undefined): { publishedAt: Date; id: strin
   }
   if (!Array.isArray(decoded) || decoded.length !== 2) throw invalid;
   const [at, id] = decoded as unknown[];
-  const publishedAt = new Date(typeof at === 'string' ? at : NaN);
-  if (Number.isNaN(publishedAt.getTime()) || typeof id !== 'string' || !/^\d{1,19}$/.test(id)) throw invalid;
-  return { publishedAt, id };
+  if (typeof at !== 'string' || typeof id !== 'string' || !/^\d{1,19}$/.test(id) || BigInt(id) > MAX_BIGINT) throw invalid;
+  const parts = CURSOR_TIME.exec(at);
+  if (!parts) throw invalid;
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Date.UTC rolls "February 30" over into March: a date that does not come back the same does not exist.
+  if (year < 1 || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw invalid;
+  return { publishedAt: at, id };
 }

@@ -1,5 +1,6 @@
 import type { ScrapedPost } from '../sources/types.ts';
 import type { Sql } from './client.ts';
+import { storableJson, storableOptionalText, storableText } from './storable.ts';
 
 export interface StoredPost {
   id: string;
@@ -26,11 +27,11 @@ export interface StoredPost {
  */
 export async function upsertPosts(sql: Sql, source: string, query: string, posts: ScrapedPost[]): Promise<number> {
   if (posts.length === 0) return 0;
-  const rows = dedupeByExternalId(posts);
+  const rows = dedupeByExternalId(posts.map(storablePost));
   const column = <T>(value: (post: ScrapedPost) => T) => rows.map(value);
   const result = await sql<{ inserted: boolean }[]>`
     insert into posts (source, external_id, query, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra)
-    select ${source}, external_id, ${query}, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra::jsonb
+    select ${source}, external_id, ${storableText(query)}, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra::jsonb
     from unnest(
       ${column((post) => post.externalId)}::text[],
       ${column((post) => post.url)}::text[],
@@ -62,30 +63,41 @@ export async function upsertPosts(sql: Sql, source: string, query: string, posts
   return result.filter((row) => row.inserted).length;
 }
 
+export interface PostCursor {
+  /** published_at exactly as stored, to the microsecond (ISO 8601, UTC). */
+  publishedAt: string;
+  id: string;
+}
+
 export interface PostQuery {
   source?: string;
   text?: string;
   limit: number;
-  before?: { publishedAt: Date; id: string };
+  before?: PostCursor;
 }
 
 /** Newest first, keyset-paginated on (published_at, id) so new rows never shift a page. */
-export async function listPosts(sql: Sql, query: PostQuery): Promise<StoredPost[]> {
-  const rows = await sql<(Omit<StoredPost, 'reply' | 'text'> & { body: string; reply_body: string | null; reply_published_at: Date | null })[]>`
-    select id::text, source, external_id, query, url, author, title, body, rating, language, published_at,
-           reply_body, reply_published_at, extra, first_seen_at
-    from posts
+export async function listPosts(sql: Sql, query: PostQuery): Promise<(StoredPost & { cursor: PostCursor })[]> {
+  // The cursor carries published_at as text to the microsecond: a JS Date keeps milliseconds, and a page
+  // boundary between two rows of the same millisecond would otherwise skip one of them. It goes in as text, cast
+  // in SQL: a parameter typed timestamptz is sent through a Date by postgres.js, which drops the microseconds.
+  const rows = await sql<(Omit<StoredPost, 'reply' | 'text'> & { body: string; reply_body: string | null; reply_published_at: Date | null; cursor_at: string })[]>`
+    select p.id::text as id, p.source, p.external_id, p.query, p.url, p.author, p.title, p.body, p.rating, p.language, p.published_at,
+           p.reply_body, p.reply_published_at, p.extra, p.first_seen_at,
+           to_char(p.published_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
+    from posts p
     where true
-      ${query.source ? sql`and source = ${query.source}` : sql``}
-      ${query.text ? sql`and search @@ websearch_to_tsquery('simple', ${query.text})` : sql``}
-      ${query.before ? sql`and (published_at, id) < (${query.before.publishedAt}, ${query.before.id}::bigint)` : sql``}
-    order by published_at desc, id desc
+      ${query.source ? sql`and p.source = ${query.source}` : sql``}
+      ${query.text ? sql`and p.search @@ websearch_to_tsquery('simple', ${query.text})` : sql``}
+      ${query.before ? sql`and (p.published_at, p.id) < (${query.before.publishedAt}::text::timestamptz, ${query.before.id}::bigint)` : sql``}
+    order by p.published_at desc, p.id desc
     limit ${query.limit}
   `;
-  return rows.map(({ body, reply_body, reply_published_at, ...row }) => ({
+  return rows.map(({ body, reply_body, reply_published_at, cursor_at, ...row }) => ({
     ...row,
     text: body,
     reply: reply_body === null ? null : { text: reply_body, published_at: reply_published_at },
+    cursor: { publishedAt: cursor_at, id: row.id },
   }));
 }
 
@@ -94,6 +106,20 @@ export async function countPosts(sql: Sql, source?: string): Promise<number> {
     select count(*)::text as count from posts ${source ? sql`where source = ${source}` : sql``}
   `;
   return Number(row?.count ?? 0);
+}
+
+function storablePost(post: ScrapedPost): ScrapedPost {
+  return {
+    ...post,
+    externalId: storableText(post.externalId),
+    url: storableText(post.url),
+    author: storableOptionalText(post.author),
+    title: storableOptionalText(post.title),
+    text: storableText(post.text),
+    language: storableOptionalText(post.language),
+    reply: post.reply ? { ...post.reply, text: storableText(post.reply.text) } : null,
+    extra: storableJson(post.extra) as Record<string, unknown>,
+  };
 }
 
 // Two reviews with the same id in one batch would make ON CONFLICT fail ("cannot affect row a second time").
