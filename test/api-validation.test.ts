@@ -73,6 +73,17 @@ describe('the API refuses bad input with a 4xx and a coded error', () => {
   test('a body over 16 KB is a 413', async () => {
     await expectError(post(JSON.stringify({ source: 'trustpilot', query: 'bt.com', pad: 'x'.repeat(17 * 1024) })), 413, 'payload_too_large');
   });
+  test('a query holding NUL, another control character or a lone surrogate is a 400, for every text the API takes', async () => {
+    for (const query of ['bt\u0000.com', 'bt\t.com', 'bt\u0085com', 'bt\ud800.com']) {
+      const body = (value: unknown) => JSON.stringify(value);
+      await expectError(post(body({ source: 'trustpilot', query })), 400, 'invalid_query');
+      await expectError(app.request('/jobs/scrape-all', { method: 'POST', headers: { 'content-type': 'application/json' }, body: body({ queries: ['ok', query], sources: ['hackernews'] }) }), 400, 'invalid_query');
+      await expectError(app.request('/queries', { method: 'POST', headers: { 'content-type': 'application/json' }, body: body({ query }) }), 400, 'invalid_query');
+    }
+    await expectError(app.request('/posts?q=%00'), 400, 'invalid_q');
+    await expectError(app.request('/posts?q=bt%0Acom'), 400, 'invalid_q');
+    await expectError(post(JSON.stringify({ source: 'trustpilot', query: 'bt.com' }), { 'content-type': 'application/json', 'idempotency-key': 'cl\u00e9 one' }), 400, 'invalid_idempotency_key');
+  });
   test('none of the refused requests enqueued a job', async () => {
     assert.equal((await queue.counts()).pending, 0);
   });

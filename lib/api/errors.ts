@@ -16,6 +16,14 @@ export function renderError(error: Error, c: Context, log: Logger): Response {
   if (error instanceof HTTPException) {
     return c.json(errorBody(error.status === 401 ? 'unauthorized' : 'bad_request', error.message || 'bad request'), error.status);
   }
+  if (isRedisOutOfMemory(error)) {
+    log.error('redis_out_of_memory', { path: c.req.path, error: error.message });
+    return c.json(
+      errorBody('redis_full', 'the job queue (Redis) has reached its maxmemory and refuses writes: nothing was queued; raise maxmemory or let the queue drain, then try again'),
+      503,
+      { 'retry-after': '30' },
+    );
+  }
   if (isRedisUnavailable(error)) {
     log.warn('redis_unavailable', { path: c.req.path, error: error.message });
     return c.json(errorBody('queue_unavailable', 'the job queue (Redis) is not answering; try again shortly'), 503, { 'retry-after': '5' });
@@ -26,6 +34,13 @@ export function renderError(error: Error, c: Context, log: Logger): Response {
   }
   log.error('request_failed', { method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
   return c.json(errorBody('internal_error', 'something went wrong on our side; it has been logged'), 500);
+}
+
+/** Redis refuses writes past maxmemory with noeviction (as it must run here) with an "OOM command not allowed" reply. */
+function isRedisOutOfMemory(error: Error): boolean {
+  // A transaction refused for it reports EXECABORT, with the OOM reply among its queued commands' errors.
+  const previous = (error as { previousErrors?: Error[] }).previousErrors ?? [];
+  return [error, ...previous].some((e) => e.name === 'ReplyError' && e.message.startsWith('OOM '));
 }
 
 function isRedisUnavailable(error: Error): boolean {

@@ -1,6 +1,7 @@
 // Request checks at the edge: each failure names the field and what was expected.
 import { BACKUP_TYPES, type BackupType } from '../backup/files.ts';
 import { ApiError } from '../errors.ts';
+import { textProblem } from '../text.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 
 export interface ScrapeRequest {
@@ -70,11 +71,7 @@ export function parseScrapeAllRequest(body: unknown, sources: SourceRegistry): S
     if (!Array.isArray(fields.sources) || fields.sources.length === 0) {
       throw new ApiError(400, 'invalid_sources', '`sources` must be a non-empty array of source names, or left out for every usable source');
     }
-    names = [...new Set(fields.sources.map((name) => requireSource(name, sources, 'sources[]')))];
-    for (const name of names) {
-      const missing = sources.get(name)!.missingSettings();
-      if (missing) throw new ApiError(400, 'source_unusable', `source ${name} cannot run yet: ${missing}`);
-    }
+    names = requireUsableSources([...new Set(fields.sources.map((name) => requireSource(name, sources, 'sources[]')))], sources);
   }
   if (queries.length * names.length > MAX_FAN_OUT) {
     throw new ApiError(400, 'too_many_jobs', `${queries.length} queries × ${names.length} sources is ${queries.length * names.length} jobs; at most ${MAX_FAN_OUT} per request`);
@@ -118,11 +115,22 @@ export function requireSource(value: unknown, sources: SourceRegistry, field = '
   return value;
 }
 
+/** Named sources must be able to run now: a 400 saying what to set, for scrape-all and tracked queries alike. */
+export function requireUsableSources(names: string[], sources: SourceRegistry): string[] {
+  for (const name of names) {
+    const missing = sources.get(name)!.missingSettings();
+    if (missing) throw new ApiError(400, 'source_unusable', `source ${name} cannot run yet: ${missing}`);
+  }
+  return names;
+}
+
 export function requireQuery(value: unknown): string {
   if (typeof value !== 'string') throw new ApiError(400, 'invalid_query', '`query` must be a string: a company domain or brand name');
   const query = value.trim();
   if (query === '') throw new ApiError(400, 'invalid_query', '`query` must not be empty');
   if (query.length > MAX_QUERY_LENGTH) throw new ApiError(400, 'invalid_query', `\`query\` must be at most ${MAX_QUERY_LENGTH} characters`);
+  const problem = textProblem(query);
+  if (problem) throw new ApiError(400, 'invalid_query', `\`query\` ${problem}`);
   return query;
 }
 
