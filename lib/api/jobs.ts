@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { getJobHistory } from '../db/jobs.ts';
 import { ApiError } from '../errors.ts';
-import { type Job, type JobStatus, isFinal } from '../queue/job.ts';
+import { JOB_STATUSES, type Job, type JobStatus, isFinal } from '../queue/job.ts';
 import { sleep } from '../sleep.ts';
 import { loadChildren, summarise } from '../queue/family.ts';
 import type { ApiDeps } from './deps.ts';
@@ -11,7 +11,6 @@ import { presentJob } from './present.ts';
 import { readJson } from './read-json.ts';
 import { integerParam, parseBackupRequest, parseScrapeAllRequest, parseScrapeRequest } from './validate.ts';
 
-const STATUSES: JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled', 'dead'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // How long DELETE waits for a running job's worker to confirm the abort before answering 202.
 const CANCEL_WAIT_MS = 3_000;
@@ -110,8 +109,8 @@ export function jobsRoutes(deps: ApiDeps) {
     })
     .get('/', async (c) => {
       const status = c.req.query('status');
-      if (status !== undefined && !STATUSES.includes(status as JobStatus)) {
-        throw new ApiError(400, 'invalid_status', `\`status\` must be one of ${STATUSES.join(', ')}`);
+      if (status !== undefined && !(JOB_STATUSES as readonly string[]).includes(status)) {
+        throw new ApiError(400, 'invalid_status', `\`status\` must be one of ${JOB_STATUSES.join(', ')}`);
       }
       const limit = integerParam('limit', c.req.query('limit'), 20, 1, 100);
       const jobs = await queue.list({ status: status as JobStatus | undefined, limit });

@@ -1,6 +1,10 @@
 // The job record as stored in its Redis hash (strings, times in ms) and as the rest of the code sees it.
 
-export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'dead';
+export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'dead'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+/** The statuses a job never leaves by itself (only a manual retry of a failed or dead one does): the one list, Lua included. */
+export const FINAL_STATUSES = ['completed', 'failed', 'cancelled', 'dead'] as const satisfies readonly JobStatus[];
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
 export type JobKind = 'scrape' | 'scrape-all' | 'backup';
 
 export interface JobProgress {
@@ -119,8 +123,8 @@ export function pairsToHash(pairs: string[]): Record<string, string> {
   return hash;
 }
 
-export function isFinal(status: JobStatus): boolean {
-  return status === 'completed' || status === 'failed' || status === 'cancelled' || status === 'dead';
+export function isFinal(status: JobStatus): status is FinalStatus {
+  return (FINAL_STATUSES as readonly string[]).includes(status);
 }
 
 function optionalNumber(value: string | undefined): number | null {

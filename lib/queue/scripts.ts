@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { FINAL_STATUSES } from './job.ts';
 
 // Each script's file name ends with how many keys it takes (BullMQ's convention); the shared helpers in
 // include-shared.lua are prepended so every script sees the same insert_pending, finalize and claim_fields.
@@ -13,7 +14,8 @@ const SCRIPT_FILES = {
   cancel: 'cancel-5',
   sweep: 'sweep-10',
   retry: 'retry-4',
-  'history-ack': 'history-ack-2',
+  'history-ack': 'history-ack-3',
+  'settle-parent': 'settle-parent-6',
   'upgrade-recent': 'upgrade-recent-1',
 } as const;
 
@@ -28,7 +30,7 @@ let sources: Map<ScriptName, { lua: string; numberOfKeys: number }> | undefined;
 
 function loadSources() {
   if (sources) return sources;
-  const include = readFileSync(new URL('include-shared.lua', LUA_DIR), 'utf8');
+  const include = `${finalStatusesLua()}\n${readFileSync(new URL('include-shared.lua', LUA_DIR), 'utf8')}`;
   sources = new Map(
     (Object.entries(SCRIPT_FILES) as [ScriptName, string][]).map(([name, file]) => [
       name,
@@ -53,6 +55,11 @@ export function defineScripts(redis: Redis): QueueScripts {
       return command.call(redis, ...keys, ...args);
     },
   };
+}
+
+/** FINAL_STATUSES for the scripts, so Lua and TypeScript agree on what finished means (is_final in include-shared.lua). */
+function finalStatusesLua(): string {
+  return `local FINAL_STATUSES = { ${FINAL_STATUSES.map((status) => `['${status}'] = true`).join(', ')} }`;
 }
 
 function commandName(name: ScriptName): string {

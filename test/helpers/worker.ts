@@ -1,8 +1,8 @@
 import { silentLogger } from '../../lib/log.ts';
 import { JobQueue, type QueueSettings, queueSettings } from '../../lib/queue/queue.ts';
-import type { Job } from '../../lib/queue/job.ts';
+import { type Job, isFinal } from '../../lib/queue/job.ts';
 import { createBlockingRedis } from '../../lib/redis.ts';
-import { type JobHandler, Worker } from '../../lib/worker/worker.ts';
+import { type JobHandler, Worker, type WorkerOptions } from '../../lib/worker/worker.ts';
 import type { TestServices } from './services.ts';
 
 export interface TestWorker {
@@ -15,7 +15,7 @@ export interface TestWorker {
 export async function startTestWorker(
   services: TestServices,
   handler: JobHandler,
-  options: { concurrency?: number; settings?: Partial<QueueSettings>; maintenance?: () => Promise<unknown>; timeoutFor?: (job: Job) => number } = {},
+  options: { concurrency?: number; settings?: Partial<QueueSettings>; maintenance?: () => Promise<unknown>; timeLimit?: WorkerOptions['timeLimit'] } = {},
 ): Promise<TestWorker> {
   const queue = new JobQueue(services.redis, { ...queueSettings(services.config), ...options.settings });
   const blocking = createBlockingRedis(services.config.redisUrl, silentLogger, 'test-worker-take');
@@ -30,7 +30,7 @@ export async function startTestWorker(
     logLevel: 'error',
     maintenance: options.maintenance,
     redisUrl: services.config.redisUrl,
-    timeoutFor: options.timeoutFor,
+    timeLimit: options.timeLimit,
   });
   await worker.start();
   return {
@@ -56,4 +56,4 @@ export async function waitForJob(queue: JobQueue, id: string, done: (job: Job) =
   throw new Error(`job ${id} did not reach the expected state; last seen: ${JSON.stringify(job)}`);
 }
 
-export const isFinished = (job: Job) => ['completed', 'failed', 'cancelled'].includes(job.status);
+export const isFinished = (job: Job) => isFinal(job.status);

@@ -6,7 +6,7 @@
 local id = ARGV[1]
 local status = redis.call('HGET', KEYS[3], 'status')
 if not status then return 'missing' end
-if status == 'completed' or status == 'failed' or status == 'cancelled' then return 'finished:' .. status end
+if is_final(status) then return 'finished:' .. status end
 if redis.call('LREM', KEYS[1], 1, id) == 1 or redis.call('ZREM', KEYS[2], id) == 1 then
   finalize(KEYS[3], id, 'cancelled', 'error', ARGV[4], tonumber(ARGV[2]), KEYS[4], KEYS[5])
   return 'cancelled'

@@ -7,6 +7,11 @@
 -- (put back at shutdown, recovered from a dead worker).
 -- Reads each walked job's `priority` from its hash <job_prefix><id> (keys outside KEYS: standalone Redis only).
 
+-- FINAL_STATUSES is defined above this file by lib/queue/scripts.ts, from lib/queue/job.ts.
+local function is_final(status)
+  return status ~= nil and FINAL_STATUSES[status] == true
+end
+
 local function priority_of(job_prefix, id)
   return tonumber(redis.call('HGET', job_prefix .. id, 'priority')) or 0
 end
