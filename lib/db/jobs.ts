@@ -1,6 +1,7 @@
 import type postgres from 'postgres';
 import type { Job, JobFailure, JobStatus } from '../queue/job.ts';
 import type { Sql } from './client.ts';
+import { storableJson, storableText } from './storable.ts';
 
 interface JobRow {
   id: string;
@@ -26,14 +27,14 @@ export async function saveJobHistory(sql: Sql, jobs: Job[]): Promise<void> {
   const rows = latest.map((job) => ({
     id: job.id,
     kind: job.kind,
-    source: job.source || null,
-    query: job.query || null,
+    source: job.source ? storableText(job.source) : null,
+    query: job.query ? storableText(job.query) : null,
     params: sql.json({ limit: job.limit, max_attempts: job.maxAttempts, full_rescan: job.fullRescan, parent: job.parent, children: job.children } as postgres.JSONValue),
     status: job.status,
     priority: job.priority,
     attempts: job.attempts,
-    result: job.result === null ? null : sql.json(job.result as postgres.JSONValue),
-    error: job.error === null ? null : sql.json(job.error as unknown as postgres.JSONValue),
+    result: job.result === null ? null : sql.json(storableJson(job.result) as postgres.JSONValue),
+    error: job.error === null ? null : sql.json(storableJson(job.error) as postgres.JSONValue),
     created_at: new Date(job.createdAt),
     started_at: job.startedAt === null ? null : new Date(job.startedAt),
     finished_at: new Date(job.finishedAt ?? Date.now()),
@@ -78,4 +79,13 @@ export async function getJobHistory(sql: Sql, id: string): Promise<Job | null> {
     parent: row.params.parent ?? null,
     children: row.params.children ?? [],
   };
+}
+
+/**
+ * Whether PostgreSQL refused a row for what it holds (a value out of range, a broken constraint, a value too
+ * large), as opposed to being unreachable or our own schema being wrong: only such a row may be set aside.
+ */
+export function isRefusedRow(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return code.startsWith('22') || code.startsWith('23') || code.startsWith('54');
 }

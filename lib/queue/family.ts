@@ -1,6 +1,6 @@
 // A scrape-all job is a parent record whose children are ordinary scrape jobs. The parent never runs: its
 // status and totals are read from its children, and once every child has finished the history flusher
-// records its final state (settleParents).
+// records its final state (settleParents): copying a child to history puts its parent in the unsettled set.
 import { type Job, type JobStatus, fromHash, isFinal } from './job.ts';
 import type { JobQueue } from './queue.ts';
 
@@ -54,30 +54,31 @@ export function summarise(parent: Job, children: Job[]): FamilySummary {
   return { status, counts, found, inserted, children, error };
 }
 
-/** Records the final state of each parent whose children have all finished. Idempotent. */
-export async function settleParents(queue: JobQueue, parentIds: Iterable<string>): Promise<number> {
+/**
+ * Settles every parent in the unsettled set: each whose children have all finished gets its final state; one with
+ * a child still waiting leaves the set until that child finishes. Each parent is one atomic script call, and the
+ * set keeps a parent until it is settled, so a process that dies at any point leaves the work to the next flush.
+ */
+export async function settleParents(queue: JobQueue, fallback?: (id: string) => Promise<Job | null>): Promise<number> {
+  const { keys } = queue;
   let settled = 0;
-  for (const id of new Set(parentIds)) {
-    const parent = await queue.get(id);
-    if (!parent || isFinal(parent.status)) continue;
-    const summary = summarise(parent, await loadChildren(queue, parent));
-    if (!isFinal(summary.status)) continue;
-    const now = Date.now();
-    const finalStatus = summary.status as 'completed' | 'failed' | 'cancelled';
-    const key = queue.keys.job(id);
-    const transaction = queue.redis
-      .multi()
-      .hset(key, {
-        status: finalStatus,
-        finished_at: now,
-        result: JSON.stringify({ found: summary.found, inserted: summary.inserted, children: summary.counts }),
-      });
-    if (summary.error) transaction.hset(key, 'error', JSON.stringify(summary.error));
-    await transaction
-      .zadd(queue.keys.finished[finalStatus], now, id)
-      .lpush(queue.keys.history, id)
-      .exec();
-    settled += 1;
-  }
+  let cursor = '0';
+  do {
+    const [next, ids] = await queue.redis.sscan(keys.unsettledParents, cursor, 'COUNT', 100);
+    cursor = next;
+    for (const id of ids) {
+      const parent = await queue.get(id);
+      const children = parent ? await loadChildren(queue, parent, fallback) : [];
+      const summary = parent ? summarise(parent, children) : null;
+      const status = summary && isFinal(summary.status) ? summary.status : '';
+      const result = summary ? JSON.stringify({ found: summary.found, inserted: summary.inserted, children: summary.counts }) : '{}';
+      const outcome = await queue.scripts.run(
+        'settle-parent',
+        [keys.job(id), keys.unsettledParents, keys.history, keys.finished.completed, keys.finished.failed, keys.finished.cancelled],
+        [id, Date.now(), keys.jobPrefix, status, result, summary?.error ? JSON.stringify(summary.error) : '', ...children.flatMap((child) => [child.id, child.status])],
+      );
+      if (outcome === 'settled') settled += 1;
+    }
+  } while (cursor !== '0');
   return settled;
 }

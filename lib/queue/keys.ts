@@ -1,7 +1,10 @@
 // Every Redis key the system uses (the queue's and the upstream limiter's), from one prefix (REDIS_PREFIX, "vibe" by default) so tests can run side by
 // side in one Redis, each under its own prefix.
 
-export type FinalStatus = 'completed' | 'failed' | 'cancelled';
+import type { FinalStatus } from './job.ts';
+
+/** The final statuses counted in a ZSET by finish time; dead jobs have their own list. */
+export type CountedStatus = Exclude<FinalStatus, 'dead'>;
 
 export interface QueueKeys {
   prefix: string;
@@ -16,7 +19,7 @@ export interface QueueKeys {
   /** LIST of every job id, newest first: the index behind GET /jobs (a LIST entry costs a quarter of a ZSET's). */
   recent: string;
   /** ZSET id -> finished_at (ms) per final status: the 24 h counts. */
-  finished: Record<FinalStatus, string>;
+  finished: Record<CountedStatus, string>;
   /** LIST of quarantined job ids: their worker died on their last attempt (newest first). */
   dead: string;
   /** HASH of counters (fenced_rejections). */
@@ -26,6 +29,10 @@ export interface QueueKeys {
   /** LIST of finished job ids not yet copied into PostgreSQL. */
   history: string;
   historyLock: string;
+  /** LIST of outbox entries PostgreSQL refused (JSON: id, record, refusal), newest first, capped. */
+  historyRejected: string;
+  /** SET of scrape-all parents a finished child was copied to history for: settled (or dropped) by the next flush. */
+  unsettledParents: string;
   /** Pub/sub channel carrying ids of running jobs to abort. */
   cancelChannel: string;
   /** ZSET worker id -> last heartbeat (ms). */
@@ -57,6 +64,8 @@ export function queueKeys(prefix: string): QueueKeys {
     idempotency: (scope, key) => `${prefix}:idempotency:${scope}:${key}`,
     history: `${prefix}:jobs:history`,
     historyLock: `${prefix}:jobs:history:lock`,
+    historyRejected: `${prefix}:jobs:history:rejected`,
+    unsettledParents: `${prefix}:jobs:parents:unsettled`,
     cancelChannel: `${prefix}:jobs:cancel`,
     workers: `${prefix}:workers`,
     jobPrefix,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
-import { type Job, type JobStatus, type NewJob, fromHash, toHashFields } from './job.ts';
-import { type FinalStatus, type QueueKeys, queueKeys } from './keys.ts';
+import { type FinalStatus, type Job, type JobStatus, type NewJob, fromHash, toHashFields } from './job.ts';
+import { type QueueKeys, queueKeys } from './keys.ts';
 import { type QueueScripts, defineScripts } from './scripts.ts';
 
 export interface QueueSettings {
@@ -25,6 +25,10 @@ export interface QueueCounts {
   delayed: number;
   dead: number;
   fenced_rejections: number;
+  /** Finished jobs not yet copied into PostgreSQL. */
+  history_backlog: number;
+  /** Outbox entries PostgreSQL refused, kept aside (LRANGE <prefix>:jobs:history:rejected). */
+  history_rejected: number;
   completed_24h: number;
   failed_24h: number;
   cancelled_24h: number;
@@ -150,19 +154,48 @@ export class JobQueue {
     )) as CancelOutcome;
   }
 
-  /** Recent jobs, newest first; with a status, pages through the index until `limit` match. */
+  /**
+   * Recent jobs, newest first. With a status, read from that status's own index, so a page costs what it returns
+   * whatever the history: pending ones next to run first, then those waiting for a retry (soonest first); running
+   * ones most recently taken first; finished ones by finish time, newest first; dead ones newest first.
+   */
   async list(options: { status?: JobStatus; limit: number }): Promise<Job[]> {
+    const { status, limit } = options;
+    if (!status) return this.readIndex((start, stop) => this.redis.lrange(this.keys.recent, start, stop), limit, null);
+    const k = this.keys;
+    const read = {
+      pending: async (start: number, stop: number) => {
+        // The tail of pending runs next; delayed retries come after every job waiting now.
+        const waiting = await this.redis.llen(k.pending);
+        const next = start < waiting ? (await this.redis.lrange(k.pending, -1 - Math.min(stop, waiting - 1), -1 - start)).reverse() : [];
+        const retries = stop >= waiting ? await this.redis.zrange(k.delayed, Math.max(0, start - waiting), stop - waiting) : [];
+        return [...next, ...retries];
+      },
+      running: (start: number, stop: number) => this.redis.lrange(k.processing, start, stop),
+      completed: (start: number, stop: number) => this.redis.zrevrange(k.finished.completed, start, stop),
+      failed: (start: number, stop: number) => this.redis.zrevrange(k.finished.failed, start, stop),
+      cancelled: (start: number, stop: number) => this.redis.zrevrange(k.finished.cancelled, start, stop),
+      dead: (start: number, stop: number) => this.redis.lrange(k.dead, start, stop),
+    }[status];
+    return this.readIndex(read, limit, status);
+  }
+
+  /**
+   * Pages through an index of ids until `limit` jobs are found. A record whose status moved on since the index was
+   * read (or that expired) is skipped, and a few pages more are read for it, never the whole index.
+   */
+  private async readIndex(read: (start: number, stop: number) => Promise<string[]>, limit: number, status: JobStatus | null): Promise<Job[]> {
     const jobs: Job[] = [];
-    const page = Math.max(options.limit, 50);
-    for (let start = 0; jobs.length < options.limit; start += page) {
-      const ids = await this.redis.lrange(this.keys.recent, start, start + page - 1);
+    const page = Math.max(limit, 20);
+    for (let start = 0, pages = 0; jobs.length < limit && pages < 5; start += page, pages++) {
+      const ids = await read(start, start + page - 1);
       if (ids.length === 0) break;
       const pipeline = this.redis.pipeline();
       for (const id of ids) pipeline.hgetall(this.keys.job(id));
       for (const [index, [, hash]] of ((await pipeline.exec()) ?? []).entries()) {
         const job = fromHash(ids[index]!, hash as Record<string, string>);
-        if (job && (!options.status || job.status === options.status)) jobs.push(job);
-        if (jobs.length === options.limit) break;
+        if (job && (!status || job.status === status)) jobs.push(job);
+        if (jobs.length === limit) break;
       }
       if (ids.length < page) break;
     }
@@ -172,8 +205,9 @@ export class JobQueue {
   /** Constant-time figures: list lengths and range counts, never a scan. */
   async counts(now = Date.now()): Promise<QueueCounts> {
     const since = now - DAY_MS;
+    // A pipeline, not MULTI: Redis at maxmemory refuses a whole transaction, even one that only reads.
     const replies = await this.redis
-      .multi()
+      .pipeline()
       .llen(this.keys.pending)
       .llen(this.keys.processing)
       .zcard(this.keys.delayed)
@@ -182,8 +216,10 @@ export class JobQueue {
       .zcount(this.keys.finished.cancelled, since, '+inf')
       .llen(this.keys.dead)
       .hget(this.keys.stats, 'fenced_rejections')
+      .llen(this.keys.history)
+      .llen(this.keys.historyRejected)
       .exec();
-    const [pending, processing, delayed, completed, failed, cancelled, dead, fenced] = (replies ?? []).map(([error, value]) => {
+    const [pending, processing, delayed, completed, failed, cancelled, dead, fenced, backlog, rejected] = (replies ?? []).map(([error, value]) => {
       if (error) throw error;
       return Number(value);
     });
@@ -193,6 +229,8 @@ export class JobQueue {
       delayed: delayed!,
       dead: dead!,
       fenced_rejections: fenced!,
+      history_backlog: backlog!,
+      history_rejected: rejected!,
       completed_24h: completed!,
       failed_24h: failed!,
       cancelled_24h: cancelled!,
