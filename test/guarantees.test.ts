@@ -128,7 +128,7 @@ describe('queue guarantees under real faults', () => {
         throw reason;
       });
       return {};
-    }, { timeoutFor: (job) => job.timeoutMs ?? 60_000 });
+    }, { timeLimit: (job) => ({ ms: job.timeoutMs ?? 60_000, onExpiry: 'retry' }) });
     try {
       const job = await queue.enqueue({ kind: 'scrape', source: 'trustpilot', query: 'bt.com', limit: 20, priority: 0, timeoutMs: 300, maxAttempts: 2 });
       const done = await waitForJob(queue, job.id, isFinished, 20_000);

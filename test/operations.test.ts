@@ -120,6 +120,29 @@ describe('operations: backups, restore, schedules and tracked queries', () => {
     }
   });
 
+  test('a dump past BACKUP_TIMEOUT_MS fails for good with timed_out, saying which setting to raise, and is not retried', async () => {
+    const slow = loadConfig({ ...services.env, BACKUP_TIMEOUT_MS: '1000' });
+    const slowWorker = await startWorkerProcess(slow, silentLogger);
+    await worker.stop(1_000);
+    // pg_dump waits for a share lock on every table; an open transaction holding an exclusive one keeps it waiting.
+    const locker = await services.sql.reserve();
+    try {
+      await locker`begin`;
+      await locker`lock table posts in access exclusive mode`;
+      const job = await queue.enqueue({ kind: 'backup', source: '', query: 'manual', limit: 1, priority: 8 });
+      const done = await waitForJob(queue, job.id, isFinished);
+      assert.equal(done.status, 'failed');
+      assert.equal(done.attempts, 1, 'a dump that outgrew its limit is not tried again');
+      assert.equal(done.error?.code, 'timed_out');
+      assert.match(done.error!.message, /raise BACKUP_TIMEOUT_MS/);
+    } finally {
+      await locker`rollback`;
+      locker.release();
+      await slowWorker.stop(1_000);
+      worker = await startWorkerProcess(config, silentLogger);
+    }
+  });
+
   test('a bad backup request is a coded 400', async () => {
     const response = await postJson('/jobs/backup', { type: 'weekly' });
     assert.equal(response.status, 400);
@@ -135,8 +158,28 @@ describe('operations: backups, restore, schedules and tracked queries', () => {
     const listed = (await (await app.request('/queries')).json()) as { queries: { query: string; sources: string[] | null }[] };
     assert.deepEqual(listed.queries.map((q) => [q.query, q.sources]), [['bt.com', ['trustpilot']], ['eventnet.de', null]]);
     assert.equal((await postJson('/queries', { query: 'x', sources: ['myspace'] })).status, 400);
+    const unusable = await postJson('/queries', { query: 'x', sources: ['bluesky'] });
+    assert.equal(unusable.status, 400);
+    assert.equal(((await unusable.json()) as { error: { code: string } }).error.code, 'source_unusable');
     assert.equal((await app.request(`/queries/${row.id}`, { method: 'DELETE' })).status, 204);
     assert.equal((await app.request(`/queries/${row.id}`, { method: 'DELETE' })).status, 404);
+  });
+
+  test('adding a tracked query again answers the one there, with its id, and uses up no id', async () => {
+    const first = (await (await postJson('/queries', { query: 'again.example', sources: ['trustpilot', 'hackernews'] })).json()) as { id: string };
+    for (const sources of [['trustpilot', 'hackernews'], ['hackernews', 'trustpilot']]) {
+      const again = await postJson('/queries', { query: 'again.example', sources });
+      assert.equal(again.status, 200);
+      const body = (await again.json()) as { id: string; sources: string[]; outcome: string };
+      assert.deepEqual([body.id, body.sources, body.outcome], [first.id, ['hackernews', 'trustpilot'], 'existing']);
+    }
+    const changed = await postJson('/queries', { query: 'again.example', sources: ['hackernews'] });
+    assert.equal(changed.status, 200);
+    const updated = (await changed.json()) as { id: string; sources: string[]; outcome: string };
+    assert.deepEqual([updated.id, updated.sources, updated.outcome], [first.id, ['hackernews'], 'updated']);
+    const next = (await (await postJson('/queries', { query: 'another.example' })).json()) as { id: string };
+    assert.equal(Number(next.id), Number(first.id) + 1);
+    for (const id of [first.id, next.id]) await app.request(`/queries/${id}`, { method: 'DELETE' });
   });
 
   test('two schedulers firing every second enqueue each tick once, and GET /schedule reports the last run', async () => {

@@ -96,7 +96,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     try {
       const heldFor = (holds.get(url.host) ?? 0) - Date.now();
       if (heldFor > maxInlineWaitMs) {
-        throw transient('upstream_rate_limited', `${url.host} asked for a pause of ${Math.ceil(heldFor / 1000)} s: the job will continue after it`, heldFor);
+        throw transient('upstream_rate_limited', `${url.host} asked for a pause of ${Math.ceil(heldFor / 1000)} s`, heldFor);
       }
       if (heldFor > 0) await sleep(heldFor, signal);
       if (options.limiter && request_.rateLimit) releaseFleet = await options.limiter.acquire(url.host, request_.rateLimit, signal);
@@ -259,21 +259,21 @@ function classifyStatus(url: URL, status: number, headers: Record<string, string
     return final(permanent('upstream_not_found', `${where(url)} does not exist (HTTP ${status}): check the query`));
   }
   if (status >= 500) {
-    return final(transient('upstream_unavailable', `${where(url)} failed with HTTP ${status}: the site is having trouble; the job will be retried later`));
+    return final(transient('upstream_unavailable', `${where(url)} failed with HTTP ${status}: the site is having trouble`));
   }
   return final(permanent('upstream_bad_response', `${where(url)} answered HTTP ${status}, which the scraper does not expect: the site may have changed; check the source`));
 }
 
 function exhausted(url: URL, failure: RetryableFailure, attempts: number, retryAfterMs: number | null, why: 'wait' | 'attempts'): JobError {
   if (failure.kind === 'network') {
-    return transient('upstream_unavailable', `${url.host} could not be reached after ${attempts} attempts (${failure.reason}): check the worker's network and DNS, or whether the site is down; the job will be retried later`, null, failure.cause);
+    return transient('upstream_unavailable', `${url.host} could not be reached after ${attempts} attempts (${failure.reason}): check the worker's network and DNS, or whether the site is down`, null, failure.cause);
   }
   const status = failure.status;
   const code = status === 429 ? 'upstream_rate_limited' : 'upstream_unavailable';
   const what = status === 429 ? 'is rate-limiting this worker' : 'is having trouble';
   const message = why === 'wait'
-    ? `${url.host} ${what} (HTTP ${status}) and asked for a ${Math.ceil((retryAfterMs ?? 0) / 1000)} s pause: the job will be retried after it`
-    : `${url.host} ${what} (HTTP ${status} on ${attempts} attempts): the job will be retried later; if this repeats, lower the scrape rate`;
+    ? `${url.host} ${what} (HTTP ${status}) and asked for a ${Math.ceil((retryAfterMs ?? 0) / 1000)} s pause`
+    : `${url.host} ${what} (HTTP ${status} on ${attempts} attempts); if this repeats, lower the scrape rate`;
   return transient(code, message, retryAfterMs);
 }
 

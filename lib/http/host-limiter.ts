@@ -25,7 +25,7 @@ type LimiterCommands = {
  * in flight per upstream host, whatever the number of workers. A wait longer than `maxWaitMs` is not slept
  * through: the attempt fails as rate-limited with that delay, so the job frees its slot and retries later.
  */
-export function createHostLimiter(redis: Redis, prefix: string, options: { maxWaitMs?: number } = {}): HostLimiter {
+export function createHostLimiter(redis: Redis, prefix: string, options: { maxWaitMs?: number; inFlightTtlMs?: number } = {}): HostLimiter {
   const keys = queueKeys(prefix);
   const commands = redis as unknown as Redis & LimiterCommands;
   if (!('vibeHostAcquire' in redis)) {
@@ -34,7 +34,7 @@ export function createHostLimiter(redis: Redis, prefix: string, options: { maxWa
     redis.defineCommand('vibeHostExtend', { lua: EXTEND, numberOfKeys: 1 });
   }
   const maxWaitMs = options.maxWaitMs ?? 30_000;
-  const inFlightTtlMs = IN_FLIGHT_TTL_MS;
+  const inFlightTtlMs = options.inFlightTtlMs ?? IN_FLIGHT_TTL_MS;
 
   return {
     async acquire(host: string, limit: RateLimit, signal: AbortSignal) {
@@ -55,7 +55,7 @@ export function createHostLimiter(redis: Redis, prefix: string, options: { maxWa
         // -1: the concurrency cap is full; a slot frees when a request ends, so poll briefly.
         const pause = wait < 0 ? 20 + Math.random() * 30 : wait + Math.random() * 20;
         if (Date.now() - startedAt + pause > maxWaitMs) {
-          throw transient('upstream_rate_limited', `the fleet-wide limit for ${host} (${limit.requests} requests per ${limit.perMs / 1000} s) is used up; the job will continue later`, Math.ceil(pause));
+          throw transient('upstream_rate_limited', `the fleet-wide limit for ${host} (${limit.requests} requests per ${limit.perMs / 1000} s) is used up`, Math.ceil(pause));
         }
         await sleep(pause, signal);
       }

@@ -7,7 +7,7 @@ import { permanent, transient } from '../errors.ts';
 import type { Job } from '../queue/job.ts';
 import type { JobContext } from './scrape-job.ts';
 
-export type BackupConfig = Pick<Config, 'databaseUrl' | 'backupDir' | 'backupKeepHourly' | 'backupKeepDaily' | 'backupTimeoutMs'>;
+export type BackupConfig = Pick<Config, 'databaseUrl' | 'backupDir' | 'backupKeepHourly' | 'backupKeepDaily'>;
 
 /**
  * pg_dump in custom format to a temporary name, checked with `pg_restore --list`, then renamed: a backup
@@ -16,7 +16,8 @@ export type BackupConfig = Pick<Config, 'databaseUrl' | 'backupDir' | 'backupKee
 export async function runBackupJob(job: Job, ctx: JobContext, config: BackupConfig): Promise<Record<string, unknown>> {
   const type = job.query as BackupType;
   if (!BACKUP_TYPES.includes(type)) throw permanent('invalid_query', `unknown backup type "${job.query}"; expected ${BACKUP_TYPES.join(', ')}`);
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(config.backupTimeoutMs)]);
+  // The worker owns the time limit (BACKUP_TIMEOUT_MS): it aborts ctx.signal, which kills pg_dump.
+  const signal = ctx.signal;
   const name = backupName(type, new Date());
   const path = join(config.backupDir, name);
   const partial = `${path}.partial`;
@@ -33,8 +34,7 @@ export async function runBackupJob(job: Job, ctx: JobContext, config: BackupConf
     return { file: name, type, size_bytes: size, tables, ms: Date.now() - started, removed };
   } catch (error) {
     await rm(partial, { force: true }).catch(() => {});
-    if (ctx.signal.aborted) throw ctx.signal.reason;
-    if (signal.aborted) throw permanent('timed_out', `the backup took longer than BACKUP_TIMEOUT_MS (${config.backupTimeoutMs} ms) and was stopped`);
+    if (signal.aborted) throw signal.reason;
     throw transient('internal', `backup failed: ${(error as Error).message}`, null, error);
   }
 }

@@ -59,11 +59,15 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
     concurrency: config.workerConcurrency,
     log: workerLog,
     handler: (job, ctx) =>
-      job.kind === 'backup' ? runBackupJob(job, ctx, config) : runScrapeJob(job, ctx, { sources, http, sql, log: workerLog.child({ job_id: job.id }) }),
-    maintenance: () => drainJobHistory(queue, sql),
+      job.kind === 'backup' ? runBackupJob(job, ctx, config) : runScrapeJob(job, ctx, { sources, http, sql, log: workerLog.child({ job_id: job.id }), limits: { maxNewPosts: config.scrapeMaxNewPosts, maxPages: config.scrapeMaxPages } }),
+    maintenance: () => drainJobHistory(queue, sql, workerLog),
     redisUrl: config.redisUrl,
     logLevel: config.logLevel,
-    timeoutFor: (job) => job.timeoutMs ?? (job.kind === 'backup' ? config.backupTimeoutMs : sources.get(job.source)?.timeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS),
+    // A dump that outgrew its limit would only outgrow it again: it fails, saying which setting to raise.
+    timeLimit: (job) =>
+      job.kind === 'backup'
+        ? { ms: job.timeoutMs ?? config.backupTimeoutMs, onExpiry: 'fail', hint: 'the dump did not finish in time; raise BACKUP_TIMEOUT_MS' }
+        : { ms: job.timeoutMs ?? sources.get(job.source)?.timeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS, onExpiry: 'retry' },
   });
   await worker.start();
   return {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { type JobError, toJobError, transient } from '../errors.ts';
+import { type JobError, permanent, toJobError, transient } from '../errors.ts';
 import type { LogLevel } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { retryDelayMs } from '../queue/backoff.ts';
@@ -31,8 +31,16 @@ export interface WorkerOptions {
   /** For the lease-keeper thread's own connection. */
   redisUrl: string;
   logLevel?: LogLevel;
-  /** The attempt's hard time limit; past it the job is aborted and the attempt fails with timed_out. */
-  timeoutFor?: (job: Job) => number;
+  /** The attempt's hard time limit, its one owner: past it the job is aborted and the attempt fails with timed_out. */
+  timeLimit?: (job: Job) => TimeLimit;
+}
+
+export interface TimeLimit {
+  ms: number;
+  /** 'retry': a timed-out attempt is retried like any transient failure; 'fail': the job fails, with `hint`. */
+  onExpiry: 'retry' | 'fail';
+  /** What to do about it, for a job that fails on expiry (e.g. which setting raises the limit). */
+  hint?: string;
 }
 
 interface RunningJob {
@@ -215,7 +223,7 @@ export class Worker {
       return;
     }
 
-    const timeoutMs = this.options.timeoutFor?.(job) ?? DEFAULT_TIMEOUT_MS;
+    const timeoutMs = this.timeLimitOf(job).ms;
     log.info('job_started', { query: job.query, limit: job.limit, priority: job.priority, timeout_ms: timeoutMs });
     // The lease is renewed by the keeper thread, whatever this thread is doing, until the hard limit has passed.
     this.keeper.hold(id, entry.token, Date.now() + timeoutMs + this.options.queue.settings.leaseMs);
@@ -251,14 +259,19 @@ export class Worker {
     }
   }
 
+  private timeLimitOf(job: Job): TimeLimit {
+    return this.options.timeLimit?.(job) ?? { ms: DEFAULT_TIMEOUT_MS, onExpiry: 'retry' };
+  }
+
   private async finishAborted(entry: RunningJob, cause: JobAborted['kind'], log: Logger): Promise<void> {
     if (cause === 'lease_lost') {
       log.warn('job_lease_lost', {});
       return;
     }
     if (cause === 'timed_out') {
-      const limit = this.options.timeoutFor?.(entry.job) ?? DEFAULT_TIMEOUT_MS;
-      await this.finishFailed(entry, transient('timed_out', `the attempt ran longer than its time limit of ${Math.round(limit / 1000)} s and was stopped`), log);
+      const limit = this.timeLimitOf(entry.job);
+      const message = `the attempt ran longer than its time limit of ${Math.round(limit.ms / 1000)} s and was stopped`;
+      await this.finishFailed(entry, limit.onExpiry === 'fail' ? permanent('timed_out', limit.hint ? `${message}: ${limit.hint}` : message) : transient('timed_out', message), log);
       return;
     }
     if (cause === 'shutdown') {
@@ -270,19 +283,27 @@ export class Worker {
     log.info('job_cancelled', {});
   }
 
+  /**
+   * The outcome policy for a failed attempt: a permanent error, or a transient one on the last attempt, fails the
+   * job; anything else is retried after a backoff. The message says which, so a final failure never promises a
+   * retry and a waiting one says when it runs again.
+   */
   private async finishFailed(entry: RunningJob, error: JobError, log: Logger): Promise<void> {
     const { job } = entry;
-    const details = { error: failure(error.code, error.message, job), progress: entry.progress };
-    if (error.permanent || (job.attempts >= job.maxAttempts && error.code !== 'database_unavailable')) {
-      await this.finish(entry, 'failed', details, log);
-      log.warn('job_failed', { code: error.code, error: error.message, permanent: error.permanent });
-      return;
-    }
     // Our own database being down is not the job's fault: it waits for it without using up its attempts.
     const keepAttempt = error.code === 'database_unavailable';
+    if (error.permanent || (job.attempts >= job.maxAttempts && !keepAttempt)) {
+      const message = error.permanent ? error.message : `${error.message}; gave up after ${job.attempts} attempt${job.attempts === 1 ? '' : 's'}`;
+      await this.finish(entry, 'failed', { error: failure(error.code, message, job), progress: entry.progress }, log);
+      log.warn('job_failed', { code: error.code, error: message, permanent: error.permanent });
+      return;
+    }
     const delay = keepAttempt
       ? Math.min(retryDelayMs(job.attempts, this.options.queue.settings.retryBaseMs, null), OUTAGE_RETRY_CAP_MS)
       : retryDelayMs(job.attempts, this.options.queue.settings.retryBaseMs, error.retryAfterMs);
+    const when = `retrying in ${Math.max(1, Math.round(delay / 1000))} s`;
+    const message = keepAttempt ? `${error.message}; ${when}, without using up an attempt` : `${error.message}; attempt ${job.attempts} of ${job.maxAttempts}, ${when}`;
+    const details = { error: failure(error.code, message, job), progress: entry.progress };
     await this.finish(entry, 'retry', { ...details, retryAt: Date.now() + delay, keepAttempt }, log);
     log.warn('job_retry_scheduled', { code: error.code, error: error.message, retry_in_ms: delay, attempt_kept: keepAttempt });
   }
