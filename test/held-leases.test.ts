@@ -25,6 +25,18 @@ describe('the lease table shared with the lease-keeper thread', () => {
     assert.deepEqual(reader.all(), []);
   });
 
+  test('reads back every deadline exactly, however long the worker has been up and whatever the clock says', () => {
+    const memory = createHeldLeasesMemory(1);
+    const writer = new HeldLeasesWriter(memory);
+    const reader = new HeldLeasesReader(memory);
+    // 25 days after now (past what an Int32 of milliseconds from start-up holds), 2**32 ms exactly, and a clock
+    // set to the year 2200.
+    for (const until of [Date.now() + 25 * 86_400_000, 2 ** 32, 2 ** 32 - 1, Date.UTC(2200, 0, 1) + 123]) {
+      writer.hold({ id: 'job-a', token: 'token-a', until });
+      assert.equal(reader.all()[0]?.until, until);
+    }
+  });
+
   test('a reader in another thread never sees a row half written, while the writer rewrites it as fast as it can', async () => {
     const memory = createHeldLeasesMemory(4);
     const writer = new HeldLeasesWriter(memory);

@@ -10,10 +10,13 @@
 const TEXT_MAX = 64;
 const VERSION = 0;
 const ACTIVE = 1;
-const UNTIL = 2;
-const ID_LENGTH = 3;
-const TOKEN_LENGTH = 4;
-const ID = 5;
+// `until` is ms since the epoch, about 41 bits: its high and low 32 bits take a cell each, so it is exact for
+// any uptime and any clock (an offset from start-up in one Int32 ran out after 24.8 days).
+const UNTIL_HIGH = 2;
+const UNTIL_LOW = 3;
+const ID_LENGTH = 4;
+const TOKEN_LENGTH = 5;
+const ID = 6;
 const TOKEN = ID + TEXT_MAX;
 const ROW = TOKEN + TEXT_MAX;
 
@@ -26,12 +29,12 @@ export interface HeldLease {
 
 export interface HeldLeasesMemory {
   buffer: SharedArrayBuffer;
-  /** `until` is stored relative to this (ms since the epoch), to fit an Int32. */
-  base: number;
 }
 
-export function createHeldLeasesMemory(rows: number, base = Date.now()): HeldLeasesMemory {
-  return { buffer: new SharedArrayBuffer(rows * ROW * Int32Array.BYTES_PER_ELEMENT), base };
+const TWO_TO_32 = 2 ** 32;
+
+export function createHeldLeasesMemory(rows: number): HeldLeasesMemory {
+  return { buffer: new SharedArrayBuffer(rows * ROW * Int32Array.BYTES_PER_ELEMENT) };
 }
 
 /** The main thread's side: claims a free row per job. */
@@ -40,7 +43,7 @@ export class HeldLeasesWriter {
   private readonly rowOf = new Map<string, number>();
   private readonly free: number[];
 
-  constructor(private readonly memory: HeldLeasesMemory) {
+  constructor(memory: HeldLeasesMemory) {
     this.cells = new Int32Array(memory.buffer);
     const rows = this.cells.length / ROW;
     this.free = Array.from({ length: rows }, (_, i) => rows - 1 - i);
@@ -54,7 +57,9 @@ export class HeldLeasesWriter {
     const at = row * ROW;
     Atomics.add(this.cells, at + VERSION, 1);
     Atomics.store(this.cells, at + ACTIVE, 1);
-    Atomics.store(this.cells, at + UNTIL, Math.min(until - this.memory.base, 2 ** 31 - 1));
+    const ms = Math.max(0, Math.floor(until));
+    Atomics.store(this.cells, at + UNTIL_HIGH, Math.floor(ms / TWO_TO_32));
+    Atomics.store(this.cells, at + UNTIL_LOW, ms % TWO_TO_32 | 0);
     this.write(at + ID, at + ID_LENGTH, id);
     this.write(at + TOKEN, at + TOKEN_LENGTH, token);
     Atomics.add(this.cells, at + VERSION, 1);
@@ -81,7 +86,7 @@ export class HeldLeasesWriter {
 export class HeldLeasesReader {
   private readonly cells: Int32Array;
 
-  constructor(private readonly memory: HeldLeasesMemory) {
+  constructor(memory: HeldLeasesMemory) {
     this.cells = new Int32Array(memory.buffer);
   }
 
@@ -104,7 +109,7 @@ export class HeldLeasesReader {
         ? {
             id: this.read(at + ID, at + ID_LENGTH),
             token: this.read(at + TOKEN, at + TOKEN_LENGTH),
-            until: Atomics.load(this.cells, at + UNTIL) + this.memory.base,
+            until: Atomics.load(this.cells, at + UNTIL_HIGH) * TWO_TO_32 + (Atomics.load(this.cells, at + UNTIL_LOW) >>> 0),
           }
         : null;
       if (Atomics.load(this.cells, at + VERSION) === before) return lease;
