@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../lib/config.ts';
+import { createHttpClient } from '../lib/http/client.ts';
 import { createHostLimiter } from '../lib/http/host-limiter.ts';
 import { silentLogger } from '../lib/log.ts';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
@@ -27,6 +28,28 @@ describe('the per-host rate limit, shared by every worker through Redis', () => 
     await Promise.all(workers.map((worker) => worker.stop(1_000)));
     await upstream.close();
     await services.close();
+  });
+
+  test('a request that outlasts the expiry of its slot keeps the slot: a second worker waits for it to end', async () => {
+    const slow = await startFakeUpstream();
+    slow.on('GET', '/slow', () => ({ body: 'done', delayMs: 1_200 }));
+    // Slots that expire after 300 ms unless extended, so the request outlives its first expiry four times.
+    const limiter = createHostLimiter(services.redis, services.config.redisPrefix, { inFlightTtlMs: 300 });
+    const limit = { requests: 100, perMs: 1_000, concurrency: 1 };
+    // Two clients, as two worker processes have: only the shared limiter keeps them apart.
+    const clients = [0, 1].map(() => createHttpClient({ userAgent: 'test', timeoutMs: 5_000, limiter }));
+    try {
+      const first = clients[0]!.getText(`${slow.baseUrl}/slow`, { signal: new AbortController().signal, rateLimit: limit });
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const second = clients[1]!.getText(`${slow.baseUrl}/slow`, { signal: new AbortController().signal, rateLimit: limit });
+      await Promise.all([first, second]);
+      const [a, b] = slow.requests;
+      assert.ok(a && b && a.endTime !== null);
+      assert.ok(b.time >= a.endTime! - 5, `the second request started ${a.endTime! - b.time} ms before the first ended`);
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+      await slow.close();
+    }
   });
 
   test('three workers running six jobs together never exceed the limit at the upstream', async () => {
