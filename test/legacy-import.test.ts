@@ -122,6 +122,7 @@ describe('legacy values', () => {
       ['Stack Overflow', 'stackoverflow'],
       ['Trustpilot', 'trustpilot'],
       ['Google News', 'google-news'],
+      ['Mastodon', 'mastodon'],
       ['google_news', 'google-news'],
       ['Twitter / X', 'legacy-twitter-x'],
       ['App Store', 'legacy-app-store'],

@@ -39,6 +39,31 @@ describe('migrations', () => {
     }
   });
 
+  test('Trustpilot posts stored by an older release get snake_case extra keys, their values (nulls too) kept', async () => {
+    const upTo = (await listMigrations()).filter((m) => m.name < '0006');
+    const older = postgres(BASE, { max: 1, onnotice: () => {} });
+    const scratch = new URL(BASE);
+    scratch.pathname = `/vibe_test_migrate_extra_${randomBytes(4).toString('hex')}`;
+    await older.unsafe(`create database "${scratch.pathname.slice(1)}"`);
+    const sql = createSql(scratch.toString(), silentLogger, { max: 1 });
+    try {
+      await migrate(sql, silentLogger, upTo);
+      const extra = { country: 'GB', verificationLevel: 'invited', experiencedAt: '2023-05-05', updatedAt: null, likes: 2, businessDomain: 'bt.com' };
+      await sql`insert into posts (source, external_id, query, url, body, published_at, extra) values ('trustpilot', 'r1', 'bt.com', 'https://x', 'b', now(), ${sql.json(extra)})`;
+      await sql`insert into posts (source, external_id, query, url, body, published_at, extra) values ('github', 'g1', 'q', 'https://x', 'b', now(), ${sql.json({ updatedAt: 'kept' })})`;
+      await migrate(sql, silentLogger);
+      const rows = await sql<{ source: string; extra: Record<string, unknown> }[]>`select source, extra from posts order by source`;
+      assert.deepEqual(rows.map((row) => [row.source, row.extra]), [
+        ['github', { updatedAt: 'kept' }],
+        ['trustpilot', { country: 'GB', verification_level: 'invited', experienced_at: '2023-05-05', updated_at: null, likes: 2, business_domain: 'bt.com' }],
+      ]);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await older.unsafe(`drop database if exists "${scratch.pathname.slice(1)}" with (force)`);
+      await older.end({ timeout: 1 });
+    }
+  });
+
   test('a failing migration is rolled back whole and stops the run', async () => {
     const sql = createSql(url.toString(), silentLogger, { max: 1 });
     try {

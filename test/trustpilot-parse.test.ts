@@ -15,6 +15,7 @@ import type { HighWaterMark, ScrapedPage } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
 import { BT_PAGE_1, BT_PAGE_2, btPage3, serveBt as serveBtPages } from './helpers/trustpilot-upstream.ts';
 import { rejected, thrown } from './helpers/job-errors.ts';
+import { withIntake } from './helpers/intake.ts';
 
 const EVENTNET = fixture('trustpilot/eventnet-de-page1-2024-07-prettified.html');
 const CHALLENGE = fixture('trustpilot/challenge-cloudflare-synthetic.html');
@@ -48,11 +49,11 @@ describe('parseReviewPage on the real bt.com capture', () => {
     assert.deepEqual(review.extra, {
       country: 'GB',
       verified: false,
-      verificationLevel: 'not-verified',
-      experiencedAt: '2023-05-05T00:00:00.000Z',
-      updatedAt: null,
+      verification_level: 'not-verified',
+      experienced_at: '2023-05-05T00:00:00.000Z',
+      updated_at: null,
       likes: 0,
-      businessDomain: 'bt.com',
+      business_domain: 'bt.com',
     });
   });
 
@@ -84,7 +85,7 @@ describe('parseReviewPage on the real, prettified eventnet.de capture', () => {
     assert.equal(review.publishedAt.toISOString(), '2024-06-27T08:03:48.000Z');
     assert.equal(review.reply, null);
     assert.equal(review.extra.country, 'DE');
-    assert.equal(review.extra.verificationLevel, 'invited');
+    assert.equal(review.extra.verification_level, 'invited');
   });
 
   test('says it is the only page', () => {
@@ -223,7 +224,7 @@ describe('scraping over a fake Trustpilot', () => {
     t.after(() => http.close());
     const source = createTrustpilotSource({ aliases });
     const pages: ScrapedPage[] = [];
-    const ctx = { query, limit, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since };
+    const ctx = withIntake({ query, limit, signal: new AbortController().signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since });
     for await (const page of source.scrape(ctx)) pages.push(page);
     return pages;
   }
@@ -380,7 +381,7 @@ describe('scraping over a fake Trustpilot', () => {
     const controller = new AbortController();
     const reason = new Error('cancelled');
     setTimeout(() => controller.abort(reason), 100);
-    const pages = createTrustpilotSource({ aliases: {} }).scrape({ query: 'bt.com', limit: 20, signal: controller.signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: null });
+    const pages = createTrustpilotSource({ aliases: {} }).scrape(withIntake({ query: 'bt.com', limit: 20, signal: controller.signal, http, baseUrl: upstream.baseUrl, log: silentLogger, since: null }));
     await assert.rejects(async () => {
       for await (const _ of pages) assert.fail('no page expected');
     }, (error) => error === reason);

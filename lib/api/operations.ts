@@ -6,7 +6,7 @@ import { readLastRun, scheduleDefinitions } from '../scheduler/schedules.ts';
 import { nextRun } from '../scheduler/scheduler.ts';
 import type { ApiDeps } from './deps.ts';
 import { readJson } from './read-json.ts';
-import { requireQuery, requireSource } from './validate.ts';
+import { requireQuery, requireSource, requireUsableSources } from './validate.ts';
 
 /** GET /backups: complete backups in BACKUP_DIR, newest first. */
 export function backupsRoutes(deps: ApiDeps) {
@@ -58,14 +58,14 @@ export function queriesRoutes(deps: ApiDeps) {
       let sources: string[] | null = null;
       if (rawSources !== undefined && rawSources !== null) {
         if (!Array.isArray(rawSources) || rawSources.length === 0) throw new ApiError(400, 'invalid_sources', '`sources` must be a non-empty array of source names, or left out for every usable source');
-        sources = [...new Set(rawSources.map((name) => requireSource(name, deps.sources, 'sources[]')))];
+        sources = requireUsableSources([...new Set(rawSources.map((name) => requireSource(name, deps.sources, 'sources[]')))], deps.sources);
         for (const name of sources) {
           const problem = deps.sources.get(name)!.validateQuery?.(query);
           if (problem) throw new ApiError(400, 'invalid_query', `${name}: ${problem}`);
         }
       }
-      const row = await trackQuery(deps.sql, query, sources);
-      return c.json({ ...row, created_at: row.created_at.toISOString() }, 201);
+      const { row, outcome } = await trackQuery(deps.sql, query, sources);
+      return c.json({ ...row, created_at: row.created_at.toISOString(), outcome }, outcome === 'created' ? 201 : 200, outcome === 'created' ? { location: `/queries/${row.id}` } : {});
     })
     .delete('/:id', async (c) => {
       const id = c.req.param('id');

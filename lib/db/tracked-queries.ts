@@ -12,14 +12,39 @@ export async function listTrackedQueries(sql: Sql): Promise<TrackedQuery[]> {
   return sql<TrackedQuery[]>`select id::text, query, sources, created_at from tracked_queries order by id`;
 }
 
-/** Adds the query, or replaces its sources when it is already tracked. */
-export async function trackQuery(sql: Sql, query: string, sources: string[] | null): Promise<TrackedQuery> {
-  const [row] = await sql<TrackedQuery[]>`
-    insert into tracked_queries (query, sources) values (${query}, ${sources})
-    on conflict (query) do update set sources = excluded.sources
+export type TrackOutcome = 'created' | 'existing' | 'updated';
+
+/**
+ * Adds the query; a query already tracked keeps its id and gets the sources given (`updated`), or is left as it
+ * is when they are the same (`existing`). Sources are kept sorted, so the same set written in another order is
+ * the same. The row is looked up before it is inserted, so asking again does not use up an id.
+ */
+export async function trackQuery(sql: Sql, query: string, sources: string[] | null): Promise<{ row: TrackedQuery; outcome: TrackOutcome }> {
+  const wanted = sources ? [...sources].sort() : null;
+  const select = () => sql<TrackedQuery[]>`select id::text, query, sources, created_at from tracked_queries where query = ${query}`;
+  let [row] = await select();
+  if (!row) {
+    [row] = await sql<TrackedQuery[]>`
+      insert into tracked_queries (query, sources) values (${query}, ${wanted})
+      on conflict (query) do nothing
+      returning id::text, query, sources, created_at
+    `;
+    if (row) return { row, outcome: 'created' };
+    // Another request added it in between.
+    [row] = await select();
+  }
+  if (sameSources(row!.sources, wanted)) return { row: row!, outcome: 'existing' };
+  const [updated] = await sql<TrackedQuery[]>`
+    update tracked_queries set sources = ${wanted} where id = ${row!.id}::bigint
     returning id::text, query, sources, created_at
   `;
-  return row!;
+  return { row: updated!, outcome: 'updated' };
+}
+
+function sameSources(a: string[] | null, b: string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  const sorted = [...a].sort();
+  return sorted.length === b.length && sorted.every((name, i) => name === b[i]);
 }
 
 export async function untrackQuery(sql: Sql, id: string): Promise<boolean> {

@@ -18,6 +18,7 @@ const SOURCE_ALIASES: Record<string, string> = {
   bsky: 'bluesky',
   lemmy: 'lemmy',
   discourse: 'discourse',
+  mastodon: 'mastodon',
 };
 
 /** Our name for a source of the old system; one we do not have becomes `legacy-<slug>`, never silently one of ours. */
