@@ -67,13 +67,16 @@ if (existsSync(join(ROOT, 'scripts/bench/queue.ts'))) {
 parts.push(await runPart('scrape', P.quick ? 120 : 330));
 parts.push(await runPart('api', P.quick ? 150 : 240));
 parts.push(await runPart('ingest', P.quick ? 90 : 180));
+parts.push(await runPart('redis-scale', P.quick ? 60 : 180));
 
 const suite = { entry, started_at: new Date(started).toISOString(), wall_s_before_compare: round((Date.now() - started) / 1000, 1), parts, peer_bullmq: bullmq, notes };
 const suitePath = join(P.outDir, '.suite.json');
 mkdirSync(P.outDir, { recursive: true });
 writeFileSync(suitePath, JSON.stringify(suite));
 const compareArgs = ['--dir', P.outDir, '--suite', suitePath];
-for (const p of parts) if (p.results) compareArgs.push(`--${p.part}`, p.results);
+// compare.ts tables the parts it knows; the others print their own tables.
+const COMPARED = new Set(['queue', 'scrape', 'api', 'ingest']);
+for (const p of parts) if (p.results && COMPARED.has(p.part)) compareArgs.push(`--${p.part}`, p.results);
 if (bullmq?.ok && bullmq.results_path) compareArgs.push('--bullmq', bullmq.results_path);
 const compare = await runPart('compare', 60, compareArgs);
 rmSync(suitePath, { force: true });
