@@ -16,7 +16,28 @@ export interface Config {
   port: number;
   environment: string;
   logLevel: LogLevel;
+  /** The admin token: every mutating route needs it (it reads too). Required with ENVIRONMENT=production. */
   apiToken: string | null;
+  /** The read token: every GET that shows data or internals. Required in production unless API_PUBLIC_READS. */
+  apiReadToken: string | null;
+  apiPublicReads: boolean;
+  /** Mutating requests one client address may send per window, across every API process (0: no limit). */
+  apiClientRate: { requests: number; perMs: number };
+  /** Client addresses whose X-Forwarded-For / X-Real-IP are believed (the proxy in front, e.g. nginx). */
+  trustedProxies: string[];
+  /** Node's HTTP server limits. */
+  apiHeadersTimeoutMs: number;
+  apiRequestTimeoutMs: number;
+  apiKeepAliveTimeoutMs: number;
+  apiMaxConnections: number;
+  /** PostgreSQL statement_timeout of the API's queries; a read that hits it is a 504. */
+  apiStatementTimeoutMs: number;
+  /** Full-text searches one API process runs at once, and how many may wait for a turn. */
+  apiSearchConcurrency: number;
+  apiSearchQueue: number;
+  /** Jobs waiting (pending and due for a retry) past which an enqueue is refused with a 503. */
+  maxWaitingJobs: number;
+  maxTrackedQueries: number;
   workerConcurrency: number;
   /** CPU niceness the worker gives itself (0-19): background scraping yields to the API on a shared box. */
   workerNice: number;
@@ -27,6 +48,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   httpUserAgent: string;
   httpTimeoutMs: number;
+  /** Largest upstream body, as sent and once decoded (gzip, br, deflate); MAX_BODY_BYTES_<NAME> overrides per source. */
+  httpMaxBodyBytes: number;
   /** At most this many new posts, and this many pages, per incremental run; a run cut short carries on next time. */
   scrapeMaxNewPosts: number;
   scrapeMaxPages: number;
@@ -44,6 +67,7 @@ export interface Config {
   backupDailyCron: string;
   backupKeepHourly: number;
   backupKeepDaily: number;
+  backupKeepManual: number;
   backupTimeoutMs: number;
 }
 
@@ -64,6 +88,19 @@ export function loadConfig(env: Env = process.env): Config {
     environment: read.string('ENVIRONMENT', 'development'),
     logLevel: read.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
     apiToken: read.string('API_TOKEN', '') || null,
+    apiReadToken: read.string('API_READ_TOKEN', '') || null,
+    apiPublicReads: read.onOff('API_PUBLIC_READS', false),
+    apiClientRate: read.rate('API_CLIENT_RATE_LIMIT', '120/60'),
+    trustedProxies: read.list('TRUSTED_PROXIES', ['loopback', 'private']),
+    apiHeadersTimeoutMs: read.integer('API_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
+    apiRequestTimeoutMs: read.integer('API_REQUEST_TIMEOUT_MS', 30_000, 1_000, 3_600_000),
+    apiKeepAliveTimeoutMs: read.integer('API_KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
+    apiMaxConnections: read.integer('API_MAX_CONNECTIONS', 1_000, 10, 1_000_000),
+    apiStatementTimeoutMs: read.integer('API_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    apiSearchConcurrency: read.integer('API_SEARCH_CONCURRENCY', 3, 1, 100),
+    apiSearchQueue: read.integer('API_SEARCH_QUEUE', 20, 0, 10_000),
+    maxWaitingJobs: read.integer('MAX_WAITING_JOBS', 100_000, 1, 100_000_000),
+    maxTrackedQueries: read.integer('MAX_TRACKED_QUERIES', 1_000, 1, 1_000_000),
     workerConcurrency: read.integer('WORKER_CONCURRENCY', 2, 1, 256),
     workerNice: read.integer('WORKER_NICE', 10, 0, 19),
     jobLeaseMs: read.integer('JOB_LEASE_MS', 20_000, 1_000, 600_000),
@@ -73,6 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: read.integer('WORKER_SHUTDOWN_TIMEOUT_MS', 25_000, 0, 3_600_000),
     httpUserAgent: read.string('HTTP_USER_AGENT', DEFAULT_USER_AGENT),
     httpTimeoutMs: read.integer('HTTP_TIMEOUT_MS', 20_000, 100, 300_000),
+    httpMaxBodyBytes: read.integer('MAX_BODY_BYTES', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     scrapeMaxNewPosts: read.integer('SCRAPE_MAX_NEW_POSTS', 1_000, 1, 100_000),
     scrapeMaxPages: read.integer('SCRAPE_MAX_PAGES', 100, 1, 10_000),
     sourceBaseUrls: read.sourceBaseUrls(),
@@ -85,6 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
     backupDailyCron: read.string('BACKUP_DAILY_CRON', '0 2 * * *'),
     backupKeepHourly: read.integer('BACKUP_KEEP_HOURLY', 24, 1, 10_000),
     backupKeepDaily: read.integer('BACKUP_KEEP_DAILY', 30, 1, 10_000),
+    backupKeepManual: read.integer('BACKUP_KEEP_MANUAL', 10, 1, 10_000),
     backupTimeoutMs: read.integer('BACKUP_TIMEOUT_MS', 30 * 60_000, 1_000, 24 * 3_600_000),
   });
 }
@@ -121,6 +160,17 @@ export class EnvReader {
       throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
     }
     return Number(value);
+  }
+
+  /** "requests/seconds", e.g. "120/60"; "0" turns the limit off. */
+  rate(name: string, fallback: string): { requests: number; perMs: number } {
+    const value = this.raw(name) ?? fallback;
+    if (value === '0') return { requests: 0, perMs: 1_000 };
+    const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(value);
+    if (!match || Number(match[1]) < 1 || Number(match[2]) <= 0) {
+      throw new ConfigError(`${name} must look like "requests/seconds", e.g. "120/60", or be 0 for no limit; got "${value}"`);
+    }
+    return { requests: Number(match[1]), perMs: Number(match[2]) * 1000 };
   }
 
   onOff(name: string, fallback: boolean): boolean {
@@ -186,5 +236,25 @@ export class EnvReader {
   httpUrl(name: string): string | null {
     if (this.raw(name) === undefined) return null;
     return this.url(name, '', ['http:', 'https:']).replace(/\/+$/, '');
+  }
+}
+
+const MIN_TOKEN_LENGTH = 24;
+
+/**
+ * The API's own start-up check: in production it does not run open. API_TOKEN guards every change and
+ * API_READ_TOKEN every read, unless reads were made public on purpose; a short token is refused as guessable.
+ */
+export function assertApiSecured(config: Pick<Config, 'environment' | 'apiToken' | 'apiReadToken' | 'apiPublicReads'>): void {
+  for (const [name, token] of [['API_TOKEN', config.apiToken], ['API_READ_TOKEN', config.apiReadToken]] as const) {
+    if (token !== null && token.length < MIN_TOKEN_LENGTH) throw new ConfigError(`${name} must be at least ${MIN_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 24\`)`);
+  }
+  if (config.apiToken !== null && config.apiToken === config.apiReadToken) throw new ConfigError('API_READ_TOKEN must differ from API_TOKEN');
+  if (config.environment !== 'production') return;
+  if (config.apiToken === null) {
+    throw new ConfigError('API_TOKEN must be set when ENVIRONMENT=production: every change to jobs, queries and backups needs it (scripts/start-docker.sh writes one into .env)');
+  }
+  if (config.apiReadToken === null && !config.apiPublicReads) {
+    throw new ConfigError('API_READ_TOKEN must be set when ENVIRONMENT=production, or API_PUBLIC_READS=true to let anyone read posts and jobs (scripts/start-docker.sh writes one into .env)');
   }
 }

@@ -1,13 +1,15 @@
-import { timingSafeEqual } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from '../errors.ts';
+import { authorization, bearerToken, tokenMatcher } from './auth.ts';
+import { clientRateLimit } from './client-rate.ts';
 import type { ApiDeps } from './deps.ts';
 import { errorBody, renderError } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { jobsRoutes } from './jobs.ts';
 import { postsRoutes } from './posts.ts';
 import { backupsRoutes, queriesRoutes, scheduleRoutes } from './operations.ts';
+import { isJsonType } from './read-json.ts';
 import { sourcesRoutes } from './sources.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -21,16 +23,10 @@ export function createApp(deps: ApiDeps): Hono {
       onError: (c) => c.json(errorBody('payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`), 413),
     }),
   );
-  app.use(async (c, next) => {
-    if (deps.config.apiToken && (c.req.method === 'POST' || c.req.method === 'DELETE' || c.req.method === 'PUT' || c.req.method === 'PATCH')) {
-      const header = c.req.header('authorization') ?? '';
-      if (!bearerMatches(header, deps.config.apiToken)) {
-        c.header('www-authenticate', 'Bearer');
-        throw new ApiError(401, 'unauthorized', 'this API needs the header Authorization: Bearer <API_TOKEN>');
-      }
-    }
-    await next();
-  });
+  app.use(clientRateLimit(deps.config, deps.redis, deps.queue.keys));
+  const roleOfToken = tokenMatcher(deps.config);
+  app.use(authorization(deps.config, (c) => roleOfToken(bearerToken(c.req.header('authorization')))));
+  app.use(requireJsonBodies);
   app.route('/', healthRoutes(deps));
   app.route('/jobs', jobsRoutes(deps));
   app.route('/posts', postsRoutes(deps));
@@ -43,10 +39,15 @@ export function createApp(deps: ApiDeps): Hono {
   return app;
 }
 
-function bearerMatches(header: string, token: string): boolean {
-  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-  if (!match?.[1]) return false;
-  const given = Buffer.from(match[1]);
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
+/**
+ * Every POST, PUT and PATCH is JSON, with a body or without one: a browser sends a cross-site form only as
+ * form data or text, so such a form can never reach a route that changes something.
+ */
+const requireJsonBodies: MiddlewareHandler = async (c, next) => {
+  if (c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH') {
+    if (!isJsonType(c.req.header('content-type'))) {
+      throw new ApiError(415, 'unsupported_media_type', 'send the request with the header content-type: application/json (an empty body is fine where none is needed)');
+    }
+  }
+  await next();
+};

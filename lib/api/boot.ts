@@ -1,11 +1,12 @@
 import { type ServerType, serve } from '@hono/node-server';
-import type { Config } from '../config.ts';
+import { type Config, ConfigError, assertApiSecured } from '../config.ts';
 import { assertPostgresReady, createSql } from '../db/client.ts';
 import { listMigrations } from '../db/migrate.ts';
 import type { Logger } from '../log.ts';
 import { JobQueue, queueSettings } from '../queue/queue.ts';
 import { assertRedisReady, createRedis } from '../redis.ts';
 import { loadSourceRegistry } from '../sources/registry.ts';
+import { addressMatcher } from '../http/addresses.ts';
 import { createApp } from './app.ts';
 
 export interface ApiProcess {
@@ -16,6 +17,8 @@ export interface ApiProcess {
 
 /** The start-up checks alone, for a cluster primary: it fails with one line before forking anything. */
 export async function checkApiDependencies(config: Config, log: Logger): Promise<void> {
+  assertApiSecured(config);
+  assertTrustedProxies(config);
   await loadSourceRegistry(config);
   const redis = createRedis(config.redisUrl, log, 'api-check');
   const sql = createSql(config.databaseUrl, log, { max: 1 });
@@ -29,9 +32,11 @@ export async function checkApiDependencies(config: Config, log: Logger): Promise
 }
 
 export async function startApiProcess(config: Config, log: Logger): Promise<ApiProcess> {
+  assertApiSecured(config);
+  assertTrustedProxies(config);
   const sources = await loadSourceRegistry(config);
   const redis = createRedis(config.redisUrl, log, 'api');
-  const sql = createSql(config.databaseUrl, log);
+  const sql = createSql(config.databaseUrl, log, { connection: { application_name: 'vibe-tracker-api', statement_timeout: config.apiStatementTimeoutMs } });
   try {
     await assertRedisReady(redis, config);
     await assertPostgresReady(sql, config.databaseUrl, (await listMigrations()).map((m) => m.name));
@@ -44,7 +49,16 @@ export async function startApiProcess(config: Config, log: Logger): Promise<ApiP
   await queue.upgradeKeys();
   const app = createApp({ config, redis, sql, queue, sources, log });
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => resolve({ server, port: info.port }));
+    // Node's defaults let a client take minutes to send its headers, keep idle sockets for long, and open as many
+    // as it likes; the timeouts are checked every second rather than every 30 s.
+    const serverOptions = {
+      headersTimeout: config.apiHeadersTimeoutMs,
+      requestTimeout: config.apiRequestTimeoutMs,
+      keepAliveTimeout: config.apiKeepAliveTimeoutMs,
+      connectionsCheckingInterval: 1_000,
+    };
+    const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port, serverOptions }, (info) => resolve({ server, port: info.port }));
+    (server as import('node:net').Server).maxConnections = config.apiMaxConnections;
     server.once('error', reject);
   });
   log.info('api_listening', { host: config.host, port });
@@ -57,4 +71,12 @@ export async function startApiProcess(config: Config, log: Logger): Promise<ApiP
       await sql.end({ timeout: 5 });
     },
   };
+}
+
+function assertTrustedProxies(config: Config): void {
+  try {
+    addressMatcher(config.trustedProxies);
+  } catch (error) {
+    throw new ConfigError(`TRUSTED_PROXIES: ${(error as Error).message}`);
+  }
 }
