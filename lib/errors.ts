@@ -4,9 +4,11 @@
 export class ApiError extends Error {
   override name = 'ApiError';
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503 | 504,
     readonly code: string,
     message: string,
+    /** Sent as Retry-After with a 429 or 503. */
+    readonly options: { retryAfterSeconds?: number } = {},
   ) {
     super(message);
   }
@@ -19,6 +21,8 @@ export type JobErrorCode =
   | 'upstream_rate_limited'
   | 'upstream_unavailable'
   | 'upstream_bad_response'
+  | 'upstream_too_large'
+  | 'upstream_redirect_refused'
   | 'invalid_query'
   | 'database_unavailable'
   | 'timed_out'

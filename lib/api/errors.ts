@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { isConnectionError } from '../db/client.ts';
 import { ApiError } from '../errors.ts';
+import { QueueFullError } from '../queue/queue.ts';
 import type { Logger } from '../log.ts';
 
 export function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
@@ -11,10 +12,19 @@ export function errorBody(code: string, message: string, extra: Record<string, u
 /** The one place errors become responses: ApiError as itself, outages as 503, anything else a logged 500. */
 export function renderError(error: Error, c: Context, log: Logger): Response {
   if (error instanceof ApiError) {
-    return c.json(errorBody(error.code, error.message), error.status);
+    const headers: Record<string, string> = error.options.retryAfterSeconds ? { 'retry-after': String(error.options.retryAfterSeconds) } : {};
+    return c.json(errorBody(error.code, error.message), error.status, headers);
+  }
+  if ((error as { code?: string }).code === '57014') {
+    log.warn('query_timeout', { path: c.req.path });
+    return c.json(errorBody('query_timeout', 'the database took longer than API_STATEMENT_TIMEOUT_MS to answer and the query was stopped; narrow the request (a source, a shorter period) or try again'), 504);
   }
   if (error instanceof HTTPException) {
     return c.json(errorBody(error.status === 401 ? 'unauthorized' : 'bad_request', error.message || 'bad request'), error.status);
+  }
+  if (error instanceof QueueFullError) {
+    log.warn('queue_full', { path: c.req.path, waiting: error.waiting, cap: error.cap });
+    return c.json(errorBody('queue_full', `the queue is full: ${error.message}; try again once workers have caught up`), 503, { 'retry-after': '30' });
   }
   if (isRedisOutOfMemory(error)) {
     log.error('redis_out_of_memory', { path: c.req.path, error: error.message });

@@ -5,10 +5,13 @@ import { textProblem } from '../text.ts';
 import { isLegacySourceName } from '../legacy/source-names.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 import type { ApiDeps } from './deps.ts';
+import { Turns } from './turns.ts';
 import { presentPost } from './present.ts';
 import { MAX_QUERY_LENGTH, integerParam } from './validate.ts';
 
 export function postsRoutes(deps: ApiDeps) {
+  // Full-text searches wait for a turn (API_SEARCH_CONCURRENCY), so a flood of them leaves connections for the rest.
+  const searchTurns = new Turns(deps.config.apiSearchConcurrency, deps.config.apiSearchQueue, 'full-text searches');
   return new Hono().get('/', async (c) => {
     const sourceParam = c.req.query('source');
     const source = sourceParam === undefined || sourceParam === '' ? undefined : requirePostSource(sourceParam, deps.sources);
@@ -19,7 +22,8 @@ export function postsRoutes(deps: ApiDeps) {
     const limit = integerParam('limit', c.req.query('limit'), 50, 1, 200);
     const before = decodeCursor(c.req.query('before'));
     // One row more than asked tells whether another page exists, so the last page says next: null.
-    const rows = await listPosts(deps.sql, { source, text, limit: limit + 1, before });
+    const read = () => listPosts(deps.sql, { source, text, limit: limit + 1, before });
+    const rows = text ? await searchTurns.run(read) : await read();
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return c.json({ posts: page.map(presentPost), next: rows.length > limit && last ? encodeCursor(last.cursor) : null });

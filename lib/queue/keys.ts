@@ -41,6 +41,10 @@ export interface QueueKeys {
   jobPrefix: string;
   job(id: string): string;
   worker(id: string): string;
+  /** The id of the backup job waiting or running, while there is one: a second one is refused meanwhile. */
+  backupActive: string;
+  /** Mutating requests from one client address in one window of the API's per-client limit (expires with it). */
+  clientRate(address: string, window: number): string;
   /** The fleet-wide limiter's keys for one upstream host. */
   host(host: string): { admissions: string; inFlight: string; holdUntil: string };
 }
@@ -71,6 +75,8 @@ export function queueKeys(prefix: string): QueueKeys {
     jobPrefix,
     job: (id) => `${jobPrefix}${id}`,
     worker: (id) => `${prefix}:worker:${id}`,
+    backupActive: `${prefix}:backup:active`,
+    clientRate: (address, window) => `${prefix}:api:client:${address}:${window}`,
     host: (host) => ({
       admissions: `${prefix}:host:${host}:admissions`,
       inFlight: `${prefix}:host:${host}:inflight`,

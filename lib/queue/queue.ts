@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
-import { type FinalStatus, type Job, type JobStatus, type NewJob, fromHash, toHashFields } from './job.ts';
+import { type FinalStatus, type Job, type JobStatus, type NewJob, fromHash, isFinal, toHashFields } from './job.ts';
 import { type QueueKeys, queueKeys } from './keys.ts';
 import { type QueueScripts, defineScripts } from './scripts.ts';
 
@@ -11,6 +11,16 @@ export interface QueueSettings {
   retentionMs: number;
   maxAttempts: number;
   retryBaseMs: number;
+  /** Most jobs waiting at once (pending or due for a retry); an enqueue past it is refused. 0 or absent: no cap. */
+  maxWaiting?: number;
+}
+
+/** An enqueue refused because as many jobs wait as the cap allows (MAX_WAITING_JOBS). */
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
+  constructor(readonly waiting: number, readonly cap: number) {
+    super(`${waiting} jobs are waiting, the most MAX_WAITING_JOBS (${cap}) allows`);
+  }
 }
 
 export type JobSpec = Omit<NewJob, 'maxAttempts'> & { maxAttempts?: number };
@@ -54,6 +64,7 @@ export function queueSettings(config: Config): QueueSettings {
     retentionMs: config.jobRetentionMs,
     maxAttempts: config.jobMaxAttempts,
     retryBaseMs: config.jobRetryBaseMs,
+    maxWaiting: config.maxWaitingJobs,
   };
 }
 
@@ -106,9 +117,10 @@ export class JobQueue {
   private async write(
     specs: SpecWithId[],
     idempotency: { scope: string; key: string; fingerprint: string } | null,
+    { capped } = { capped: true },
   ): Promise<{ status: 'created'; jobs: Job[] } | { status: 'existing' | 'conflict'; jobId: string }> {
     const now = Date.now();
-    const args: (string | number)[] = [this.keys.jobPrefix, now, idempotency?.fingerprint ?? '', IDEMPOTENCY_TTL_MS];
+    const args: (string | number)[] = [this.keys.jobPrefix, now, idempotency?.fingerprint ?? '', IDEMPOTENCY_TTL_MS, capped ? this.settings.maxWaiting ?? 0 : 0];
     const jobs = specs.map((spec) => {
       const { id } = spec;
       const fields = toHashFields({ ...spec, maxAttempts: spec.maxAttempts ?? this.settings.maxAttempts }, now);
@@ -117,9 +129,25 @@ export class JobQueue {
       return fromHash(id, Object.fromEntries(pairs(fields)))!;
     });
     const idempotencyKey = idempotency ? this.keys.idempotency(idempotency.scope, idempotency.key) : this.keys.idempotency('none', 'none');
-    const [status, value] = (await this.scripts.run('enqueue', [this.keys.pending, this.keys.recent, idempotencyKey], args)) as [string, string | number];
+    const [status, value] = (await this.scripts.run('enqueue', [this.keys.pending, this.keys.recent, idempotencyKey, this.keys.delayed], args)) as [string, string | number];
     if (status === 'created') return { status, jobs };
+    if (status === 'full') throw new QueueFullError(Number(value), this.settings.maxWaiting ?? 0);
     return { status: status as 'existing' | 'conflict', jobId: String(value) };
+  }
+
+  /**
+   * A backup job, unless one is waiting or running already: then 'busy' with its id. The marker names the backup in
+   * progress and outlives it by at most `markerTtlMs` should its worker die; it is claimed before the job exists, so
+   * two requests at once create one backup.
+   */
+  async enqueueBackup(type: string, markerTtlMs: number): Promise<{ status: 'created'; job: Job } | { status: 'busy'; jobId: string }> {
+    const id = randomUUID();
+    const claim = await this.scripts.run('backup-claim', [this.keys.backupActive], [id, markerTtlMs, this.keys.jobPrefix]);
+    if (claim !== 'claimed') return { status: 'busy', jobId: String(claim) };
+    // Exempt from the cap on waiting jobs: there is one at a time, and a full queue is when a backup matters most.
+    const outcome = await this.write([{ kind: 'backup', source: '', query: type, limit: 1, priority: 8, id }], null, { capped: false });
+    if (outcome.status !== 'created') throw new Error('a backup enqueue cannot meet an earlier request');
+    return { status: 'created', job: outcome.jobs[0]! };
   }
 
   /** Runs a dead or failed job again from its first attempt. */
