@@ -5,7 +5,8 @@
 -- common case (a job no more urgent than the least urgent waiting one) a single LPUSH.
 -- `ahead` puts the job before the others of its own priority: used for jobs that were already taken once
 -- (put back at shutdown, recovered from a dead worker).
--- Reads each walked job's `priority` from its hash <job_prefix><id> (keys outside KEYS: standalone Redis only).
+-- Reads the `priority` of the jobs it probes from their hashes <job_prefix><id> (keys outside KEYS: standalone
+-- Redis only).
 
 -- FINAL_STATUSES is defined above this file by lib/queue/scripts.ts, from lib/queue/job.ts.
 local function is_final(status)
@@ -16,32 +17,51 @@ local function priority_of(job_prefix, id)
   return tonumber(redis.call('HGET', job_prefix .. id, 'priority')) or 0
 end
 
+-- Up to this many ids are popped and pushed back to make room; past it one LINSERT does it.
+local SHIFT_MOST = 256
+
+local function push_all(command, list, ids)
+  if #ids > 0 then redis.call(command, list, unpack(ids)) end
+end
+
+-- The cost is bounded whatever the list's length: the place is found by a binary search on the priorities (about
+-- log2(n) LINDEX and HGET calls, LINDEX skipping whole list nodes), then the id goes in by moving the shorter side
+-- out of the way when it holds at most SHIFT_MOST ids, else by one LINSERT before the id at that place.
 local function insert_pending(pending, job_prefix, id, priority, ahead)
-  local function runs_after(other)
+  -- Whether a waiting job of priority `other` runs before this one (so stays nearer the tail).
+  local function runs_before(other)
     if ahead then return other > priority end
     return other >= priority
   end
   -- Nothing runs after a priority-0 job that arrives new: the most common enqueue is one LPUSH.
   if priority <= 0 and not ahead then return redis.call('LPUSH', pending, id) end
-  local head = redis.call('LINDEX', pending, 0)
-  if (not head) or runs_after(priority_of(job_prefix, head)) then
-    return redis.call('LPUSH', pending, id)
-  end
   local len = redis.call('LLEN', pending)
-  local chunk = 64
-  local stop = -1
-  while true do
-    local start = stop - chunk + 1
-    local ids = redis.call('LRANGE', pending, start, stop)
-    for i = #ids, 1, -1 do
-      if not runs_after(priority_of(job_prefix, ids[i])) then
-        return redis.call('LINSERT', pending, 'AFTER', ids[i], id)
-      end
-    end
-    if -start >= len then break end
-    stop = start - 1
+  -- The first index (from the head) of the jobs that run before this one; they fill the list from there to the tail.
+  local lo, hi = 0, len
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if runs_before(priority_of(job_prefix, redis.call('LINDEX', pending, mid))) then hi = mid else lo = mid + 1 end
   end
-  return redis.call('LPUSH', pending, id)
+  local before = len - lo
+  if before == 0 then return redis.call('RPUSH', pending, id) end
+  if lo == 0 then return redis.call('LPUSH', pending, id) end
+  if before <= SHIFT_MOST then
+    local moved = redis.call('RPOP', pending, before)
+    local back = {}
+    for i = #moved, 1, -1 do table.insert(back, moved[i]) end
+    redis.call('RPUSH', pending, id)
+    push_all('RPUSH', pending, back)
+    return len + 1
+  end
+  if lo <= SHIFT_MOST then
+    local moved = redis.call('LPOP', pending, lo)
+    local back = {}
+    for i = #moved, 1, -1 do table.insert(back, moved[i]) end
+    redis.call('LPUSH', pending, id)
+    push_all('LPUSH', pending, back)
+    return len + 1
+  end
+  return redis.call('LINSERT', pending, 'BEFORE', redis.call('LINDEX', pending, lo), id)
 end
 
 -- Marks a job finished (completed, failed or cancelled): it is counted in its outcome's set and queued in the
