@@ -38,7 +38,7 @@ export function presentPost(post: StoredPost) {
     source: post.source,
     external_id: post.external_id,
     query: post.query,
-    url: post.url,
+    url: post.url || null,
     author: post.author,
     title: post.title,
     text: post.text,

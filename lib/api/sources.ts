@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { listSourceRuns } from '../db/sources.ts';
+import { publicUrl } from '../http/public-url.ts';
 import type { ApiDeps } from './deps.ts';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
@@ -18,7 +19,8 @@ export function sourcesRoutes(deps: ApiDeps) {
           description: source.description,
           usable: missing === null,
           missing,
-          base_url: deps.sources.baseUrl(source.name),
+          // An operator may put credentials in a base URL; they are never shown.
+          base_url: publicUrl(deps.sources.baseUrl(source.name))?.replace(/\/$/, '') ?? null,
           rate_limit: {
             requests: source.rateLimit.requests,
             per_seconds: source.rateLimit.perMs / 1000,

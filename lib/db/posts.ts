@@ -1,5 +1,6 @@
 import type { ScrapedPost } from '../sources/types.ts';
 import type { Sql } from './client.ts';
+import { publicUrl, withPublicLinks } from '../http/public-url.ts';
 import { storableJson, storableOptionalText, storableText } from './storable.ts';
 
 export interface StoredPost {
@@ -112,13 +113,14 @@ function storablePost(post: ScrapedPost): ScrapedPost {
   return {
     ...post,
     externalId: storableText(post.externalId),
-    url: storableText(post.url),
+    // Stored as not-a-link (empty) when the upstream's link is not http(s): the API shows it as null.
+    url: publicUrl(storableText(post.url)) ?? '',
     author: storableOptionalText(post.author),
     title: storableOptionalText(post.title),
     text: storableText(post.text),
     language: storableOptionalText(post.language),
     reply: post.reply ? { ...post.reply, text: storableText(post.reply.text) } : null,
-    extra: storableJson(post.extra) as Record<string, unknown>,
+    extra: withPublicLinks(storableJson(post.extra) as Record<string, unknown>),
   };
 }
 

@@ -5,7 +5,9 @@ import { JobError, permanent, transient } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { sleep } from '../sleep.ts';
 import type { RateLimit } from '../sources/types.ts';
-import { decodeBody, readCapped } from './body.ts';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { addressKind, isInternal } from './addresses.ts';
+import { decodeBody, readCapped, readLimited, tooLarge } from './body.ts';
 import { HostTurns } from './host-turns.ts';
 import { exhaustedQuotaWait, parseRetryAfter } from './wait-headers.ts';
 
@@ -25,8 +27,15 @@ export interface RequestOptions {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
-  /** The fleet-wide limit for the host; sources get a client already bound to theirs (withRateLimit). */
+  /** The fleet-wide limit for the host; sources get a client already bound to theirs (withSourceLimits). */
   rateLimit?: RateLimit;
+  /** The largest body, as sent and decoded; the client's own default (MAX_BODY_BYTES) when not given. */
+  maxBodyBytes?: number;
+  /**
+   * Whether a redirect may lead into a loopback, private or link-local network. By default only when the request
+   * started in one (a source pointed at a local server); a caller that knows better says so.
+   */
+  privateNetworks?: boolean;
 }
 
 export interface HttpClient {
@@ -62,7 +71,15 @@ export interface HttpClientOptions {
   log?: Logger;
   /** Runs before every request, after this client's own per-host turn is granted. */
   limiter?: HostLimiter;
+  /** The largest body a request reads, as sent and once decoded (default 32 MiB). */
+  maxBodyBytes?: number;
+  /** How host names are resolved for the redirect rules (tests give loopback names). */
+  lookup?: (host: string) => Promise<string[]>;
 }
+
+// Headers that carry a source's credentials: they go to the origin they were configured for and nowhere else.
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
+const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -75,6 +92,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const retryBaseMs = options.retryBaseMs ?? 1000;
   const maxInlineWaitMs = options.maxInlineWaitMs ?? 30_000;
   const log = options.log ?? silentLogger;
+  const defaultMaxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const lookup = options.lookup ?? resolveAll;
   const agent = new Agent({
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
@@ -109,9 +128,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         body: method === 'POST' ? request_.body : undefined,
       });
       const successful = response.statusCode >= 200 && response.statusCode < 300;
+      const limit = request_.maxBodyBytes ?? defaultMaxBody;
+      const declared = Number(response.headers['content-length']);
+      if (successful && declared > limit) {
+        response.body.destroy();
+        throw tooLarge(url, `a body of ${declared} bytes`);
+      }
       // Other bodies are never read; draining them lets the keep-alive connection be reused.
       // Error bodies are kept short: enough for an API's own explanation, never a whole error page.
-      const body = successful ? Buffer.from(await response.body.arrayBuffer()) : await readCapped(response.body, ERROR_BODY_BYTES);
+      const body = successful ? await readLimited(response.body, limit, url) : await readCapped(response.body, ERROR_BODY_BYTES);
       log.debug('http_response', { host: url.host, path: url.pathname, status: response.statusCode, ms: Date.now() - started });
       const headers = flattenHeaders(response.headers);
       const quotaResetMs = exhaustedQuotaWait(headers);
@@ -123,11 +148,18 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
+  /**
+   * Follows up to MAX_REDIRECTS redirects. Credentials go only to the origin the request started at; a redirect
+   * elsewhere is followed without them, never to a scheme other than http(s), and never into a loopback, private
+   * or link-local network unless the request started in one (a source pointed at a local server).
+   */
   async function followRedirects(start: URL, request_: RequestOptions & { accept: string }): Promise<RawResponse & { url: URL }> {
     let url = start;
     let method = request_.method ?? 'GET';
+    let current = request_;
+    let startsInternal: boolean | null = null;
     for (let hop = 0; ; hop++) {
-      const response = await send(url, request_, method);
+      const response = await send(url, current, method);
       if (!REDIRECT_STATUSES.has(response.status)) return { ...response, url };
       const location = response.headers['location'];
       if (!location) {
@@ -136,9 +168,32 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (hop === MAX_REDIRECTS) {
         throw permanent('upstream_bad_response', `${where(start)} redirected more than ${MAX_REDIRECTS} times (last to ${where(new URL(location, url))}): check the query or the source's base URL`);
       }
-      url = new URL(location, url);
+      const next = new URL(location, url);
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw permanent('upstream_redirect_refused', `${where(url)} redirected to a ${next.protocol} address, which is not followed`);
+      }
+      if (next.origin !== start.origin) {
+        startsInternal ??= request_.privateNetworks ?? (await resolvesInternal(start.hostname));
+        if (!startsInternal && (await resolvesInternal(next.hostname))) {
+          throw permanent('upstream_redirect_refused', `${where(url)} redirected to ${next.host}, an address on a loopback, private or link-local network, which is not followed (the source's base URL is public)`);
+        }
+        current = { ...current, headers: withoutCredentials(current.headers) };
+      }
+      url = next;
       // A redirected POST becomes a GET (303, and 301/302 in practice), except for 307/308 which keep it.
       if (response.status !== 307 && response.status !== 308) method = 'GET';
+    }
+  }
+
+  async function resolvesInternal(hostname: string): Promise<boolean> {
+    const bare = hostname.replace(/^\[|\]$/g, '');
+    if (addressKind(bare) !== null) return isInternal(bare);
+    if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
+    try {
+      return (await lookup(bare)).some(isInternal);
+    } catch {
+      // A name that does not resolve cannot be reached anyway; the request will say so.
+      return false;
     }
   }
 
@@ -152,7 +207,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       try {
         const response = await followRedirects(url, request_);
         if (response.status >= 200 && response.status < 300) {
-          const body = await decodeBody(response.body, response.headers['content-encoding'], response.url);
+          const body = await decodeBody(response.body, response.headers['content-encoding'], response.url, request_.maxBodyBytes ?? defaultMaxBody);
           return { status: response.status, url: response.url.href, headers: response.headers, body };
         }
         failure = classifyStatus(response.url, response.status, response.headers);
@@ -216,12 +271,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   };
 }
 
-/** A client whose every request carries `limit` unless it names its own. */
-export function withRateLimit(http: HttpClient, limit: RateLimit): HttpClient {
+/** A client whose every request carries a source's rate limit and body limit unless it names its own. */
+export function withSourceLimits(http: HttpClient, limits: { rateLimit: RateLimit; maxBodyBytes?: number }): HttpClient {
+  const defaults = { rateLimit: limits.rateLimit, ...(limits.maxBodyBytes ? { maxBodyBytes: limits.maxBodyBytes } : {}) };
   return {
-    getText: (url, options) => http.getText(url, { rateLimit: limit, ...options }),
-    getBytes: (url, options) => http.getBytes(url, { rateLimit: limit, ...options }),
-    getJson: (url, options) => http.getJson(url, { rateLimit: limit, ...options }),
+    getText: (url, options) => http.getText(url, { ...defaults, ...options }),
+    getBytes: (url, options) => http.getBytes(url, { ...defaults, ...options }),
+    getJson: (url, options) => http.getJson(url, { ...defaults, ...options }),
     holdHost: (host, ms) => http.holdHost(host, ms),
     close: () => http.close(),
   };
@@ -291,6 +347,14 @@ function describeNetworkError(error: unknown): string {
 
 function fullJitter(baseMs: number, attempt: number): number {
   return Math.random() * baseMs * 2 ** (attempt - 1);
+}
+
+function withoutCredentials(headers: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !CREDENTIAL_HEADERS.includes(name.toLowerCase())));
+}
+
+async function resolveAll(host: string): Promise<string[]> {
+  return (await dnsLookup(host, { all: true })).map((entry) => entry.address);
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -48,7 +48,8 @@ export async function loadSourceRegistry(config: Pick<Config, 'sourceBaseUrls' |
     if (typeof module.createSource !== 'function') throw new StartupError(`${file} does not export createSource()`);
     const source = module.createSource({ env });
     if (source.name !== name) throw new StartupError(`${file} creates a source named "${source.name}"; the file name is the source name`);
-    sources.set(name, { ...source, rateLimit: rateLimitOverride(env, name) ?? source.rateLimit });
+    const maxBodyBytes = env.integer(`MAX_BODY_BYTES_${name.toUpperCase().replaceAll('-', '_')}`, source.maxBodyBytes ?? 0, 0, 1024 * 1024 * 1024) || undefined;
+    sources.set(name, { ...source, rateLimit: rateLimitOverride(env, name) ?? source.rateLimit, maxBodyBytes });
   }
   return {
     get: (name) => sources.get(name),

@@ -104,6 +104,8 @@ export interface Source {
   settings: SourceSetting[];
   /** Published limit of the upstream, applied per host; may depend on whether credentials are set. */
   rateLimit: RateLimit;
+  /** The largest upstream body it reads, as sent and decoded, when not the client's default (MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
   /** An attempt's time limit when the job gives none (default 10 minutes). */
   timeoutMs?: number;
   /** What must be set before a job can run, or null when the source is usable now. */

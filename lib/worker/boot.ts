@@ -32,7 +32,7 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
   const subscriber = createBlockingRedis(config.redisUrl, log, 'worker-cancel');
   const sql = createSql(config.databaseUrl, log, { max: Math.max(2, config.workerConcurrency + 1) });
   const limiter = createHostLimiter(redis, config.redisPrefix);
-  const http = createHttpClient({ userAgent: config.httpUserAgent, timeoutMs: config.httpTimeoutMs, log, limiter });
+  const http = createHttpClient({ userAgent: config.httpUserAgent, timeoutMs: config.httpTimeoutMs, log, limiter, maxBodyBytes: config.httpMaxBodyBytes });
   const close = async () => {
     redis.disconnect();
     blocking.disconnect();

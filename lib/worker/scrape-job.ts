@@ -2,7 +2,7 @@ import { type Sql, isConnectionError } from '../db/client.ts';
 import { upsertPosts } from '../db/posts.ts';
 import { getScrapeState, recordSourceRun, saveScrapeState, storedExternalIds } from '../db/sources.ts';
 import { JobError, permanent, transient } from '../errors.ts';
-import { type HttpClient, withRateLimit } from '../http/client.ts';
+import { type HttpClient, withSourceLimits } from '../http/client.ts';
 import type { Logger } from '../log.ts';
 import type { Job, JobProgress } from '../queue/job.ts';
 import { type PassOutcome, nextState, planPasses, reachedMark, runKind } from '../scrape/incremental.ts';
@@ -54,7 +54,7 @@ export async function runScrapeJob(job: Job, ctx: JobContext, deps: ScrapeDeps):
         query: job.query,
         limit: budget.newPosts,
         signal: ctx.signal,
-        http: withRateLimit(deps.http, source.rateLimit),
+        http: withSourceLimits(deps.http, source),
         baseUrl: deps.sources.baseUrl(source.name),
         since: pass.stopAt,
         resumeFrom: pass.resumeFrom,
