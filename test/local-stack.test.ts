@@ -195,7 +195,7 @@ describe('the local stack behind nginx', () => {
   });
 
   test('a backup job writes a dump into BACKUP_DIR that GET /backups lists', async () => {
-    const submitted = await call('POST', '/jobs/backup');
+    const submitted = await call('POST', '/jobs/backup', {});
     assert.equal(submitted.status, 202, submitted.text);
     assert.equal(submitted.json().kind, 'backup');
     const job = await waitForJob(submitted.json().id, 60_000);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -51,7 +51,7 @@ describe('operations: backups, restore, schedules and tracked queries', () => {
   });
 
   const postJson = (path: string, body?: unknown) =>
-    app.request(path, { method: 'POST', ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+    app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 
   let backupFile = '';
 
@@ -75,6 +75,8 @@ describe('operations: backups, restore, schedules and tracked queries', () => {
     assert.ok((backup?.size_bytes ?? 0) > 1_000);
     assert.equal(backup?.name, done.result?.file);
     backupFile = join(backupDir, backup!.name);
+    assert.equal(statSync(backupFile).mode & 0o777, 0o600, 'a dump is readable by its owner only');
+    assert.equal(statSync(backupDir).mode & 0o777, 0o700);
     assert.match(await runPgTool('pg_restore', ['--list', backupFile], null, new AbortController().signal), /TABLE DATA public posts/);
   });
 
@@ -95,6 +97,24 @@ describe('operations: backups, restore, schedules and tracked queries', () => {
     rmSync(bogus);
   });
 
+  test('only the newest BACKUP_KEEP_MANUAL manual backups are kept', async () => {
+    const few = loadConfig({ ...services.env, BACKUP_KEEP_MANUAL: '2' });
+    const fewWorker = await startWorkerProcess(few, silentLogger);
+    await worker.stop(1_000);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const response = await postJson('/jobs/backup', { type: 'manual' });
+        const { job_id } = (await response.json()) as { job_id: string };
+        assert.equal((await waitForJob(queue, job_id, isFinished)).status, 'completed');
+      }
+      const listing = (await (await app.request('/backups')).json()) as { backups: { type: string }[] };
+      assert.equal(listing.backups.filter((b) => b.type === 'manual').length, 2);
+    } finally {
+      await fewWorker.stop(1_000);
+      worker = await startWorkerProcess(config, silentLogger);
+    }
+  });
+
   test('only the newest BACKUP_KEEP_HOURLY hourly backups are kept', async () => {
     for (let i = 0; i < 3; i++) {
       const response = await postJson('/jobs/backup', { type: 'hourly' });
@@ -102,7 +122,7 @@ describe('operations: backups, restore, schedules and tracked queries', () => {
       assert.equal((await waitForJob(queue, job_id, isFinished)).status, 'completed');
     }
     const listing = (await (await app.request('/backups')).json()) as { backups: { type: string }[] };
-    assert.deepEqual(listing.backups.map((b) => b.type).sort(), ['hourly', 'hourly', 'manual']);
+    assert.deepEqual(listing.backups.map((b) => b.type).sort(), ['hourly', 'hourly', 'manual', 'manual']);
   });
 
   test('a backup that cannot be written is a failed job, not a completed one', async () => {

@@ -90,8 +90,13 @@ export function jobsRoutes(deps: ApiDeps) {
       return c.json({ job_id: parent.id, ...(await presentWithFamily(parent, children)) }, 202, { location: `/jobs/${parent.id}` });
     })
     .post('/backup', async (c) => {
-      const type = parseBackupRequest(c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : await readJson(c.req.raw));
-      const job = await queue.enqueue({ kind: 'backup', source: '', query: type, limit: 1, priority: 8 });
+      const type = parseBackupRequest(await readJson(c.req.raw));
+      // A dump that runs past its limit is stopped; the marker outlives that by a margin for a worker that died.
+      const outcome = await queue.enqueueBackup(type, deps.config.backupTimeoutMs + 2 * deps.config.jobLeaseMs + 60_000);
+      if (outcome.status === 'busy') {
+        throw new ApiError(409, 'backup_running', `backup job ${outcome.jobId} is waiting or running; wait for it to finish (GET /jobs/${outcome.jobId})`);
+      }
+      const { job } = outcome;
       return c.json({ job_id: job.id, ...presentJob(job) }, 202, { location: `/jobs/${job.id}` });
     })
     .get('/status', async (c) => {

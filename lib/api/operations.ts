@@ -64,6 +64,10 @@ export function queriesRoutes(deps: ApiDeps) {
           if (problem) throw new ApiError(400, 'invalid_query', `${name}: ${problem}`);
         }
       }
+      const tracked = await listTrackedQueries(deps.sql);
+      if (tracked.length >= deps.config.maxTrackedQueries && !tracked.some((row) => row.query === query)) {
+        throw new ApiError(400, 'too_many_tracked_queries', `${tracked.length} queries are tracked, the most MAX_TRACKED_QUERIES allows; remove one (DELETE /queries/{id}) or raise the setting`);
+      }
       const { row, outcome } = await trackQuery(deps.sql, query, sources);
       return c.json({ ...row, created_at: row.created_at.toISOString(), outcome }, outcome === 'created' ? 201 : 200, outcome === 'created' ? { location: `/queries/${row.id}` } : {});
     })

@@ -6,7 +6,7 @@ import { FINAL_STATUSES } from './job.ts';
 // include-shared.lua are prepended so every script sees the same insert_pending, finalize and claim_fields.
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const SCRIPT_FILES = {
-  enqueue: 'enqueue-3',
+  enqueue: 'enqueue-4',
   claim: 'claim-3',
   'claim-many': 'claim-many-3',
   renew: 'renew-3',
@@ -16,6 +16,7 @@ const SCRIPT_FILES = {
   retry: 'retry-4',
   'history-ack': 'history-ack-3',
   'settle-parent': 'settle-parent-6',
+  'backup-claim': 'backup-claim-1',
   'upgrade-recent': 'upgrade-recent-1',
 } as const;
 

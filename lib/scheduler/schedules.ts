@@ -5,6 +5,8 @@ import { listTrackedQueries } from '../db/tracked-queries.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 
+const FAMILY_SIZE = 200;
+
 export type ScheduleName = 'auto-scrape' | 'backup-hourly' | 'backup-daily';
 
 export interface ScheduleDefinition {
@@ -27,7 +29,7 @@ export function scheduleDefinitions(config: Pick<Config, 'autoScrapeCron' | 'bac
 }
 
 export interface TickDeps {
-  config: Pick<Config, 'autoScrapeSources'>;
+  config: Pick<Config, 'autoScrapeSources' | 'backupTimeoutMs' | 'jobLeaseMs'>;
   sql: Sql;
   queue: JobQueue;
   sources: SourceRegistry;
@@ -36,8 +38,9 @@ export interface TickDeps {
 /** What each schedule enqueues at a tick. Nothing here scrapes or dumps: workers do. */
 export function tickHandlers(deps: TickDeps): Record<ScheduleName, () => Promise<TickOutcome>> {
   const backup = (type: 'hourly' | 'daily') => async (): Promise<TickOutcome> => {
-    const job = await deps.queue.enqueue({ kind: 'backup', source: '', query: type, limit: 1, priority: 8 });
-    return { job_id: job.id, note: `${type} backup enqueued` };
+    const outcome = await deps.queue.enqueueBackup(type, deps.config.backupTimeoutMs + 2 * deps.config.jobLeaseMs + 60_000);
+    if (outcome.status === 'busy') return { job_id: outcome.jobId, note: `${type} backup skipped: backup ${outcome.jobId} is still waiting or running` };
+    return { job_id: outcome.job.id, note: `${type} backup enqueued` };
   };
   return {
     'auto-scrape': async () => {
@@ -50,8 +53,15 @@ export function tickHandlers(deps: TickDeps): Record<ScheduleName, () => Promise
       if (children.length === 0) {
         return { job_id: null, note: tracked.length === 0 ? 'no tracked queries (POST /queries)' : 'no usable source for the tracked queries' };
       }
-      const { parent } = await deps.queue.enqueueFamily({ source: '', query: 'auto-scrape', limit: 50, priority: 0 }, children);
-      return { job_id: parent.id, note: `${children.length} scrape jobs enqueued for ${tracked.length} tracked queries` };
+      // One family per FAMILY_SIZE children: each is one atomic script call of bounded size, however many queries
+      // are tracked (a single call for thousands of jobs would not fit in one).
+      const parents: string[] = [];
+      for (let start = 0; start < children.length; start += FAMILY_SIZE) {
+        const { parent } = await deps.queue.enqueueFamily({ source: '', query: 'auto-scrape', limit: 50, priority: 0 }, children.slice(start, start + FAMILY_SIZE));
+        parents.push(parent.id);
+      }
+      const families = parents.length > 1 ? ` in ${parents.length} scrape-all jobs (the first is this one)` : '';
+      return { job_id: parents[0]!, note: `${children.length} scrape jobs enqueued for ${tracked.length} tracked queries${families}` };
     },
     'backup-hourly': backup('hourly'),
     'backup-daily': backup('daily'),

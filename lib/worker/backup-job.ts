@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BackupType, BACKUP_TYPES, backupName, pruneBackups } from '../backup/files.ts';
 import { runPgTool } from '../backup/pg-dump.ts';
@@ -7,7 +7,7 @@ import { permanent, transient } from '../errors.ts';
 import type { Job } from '../queue/job.ts';
 import type { JobContext } from './scrape-job.ts';
 
-export type BackupConfig = Pick<Config, 'databaseUrl' | 'backupDir' | 'backupKeepHourly' | 'backupKeepDaily'>;
+export type BackupConfig = Pick<Config, 'databaseUrl' | 'backupDir' | 'backupKeepHourly' | 'backupKeepDaily' | 'backupKeepManual'>;
 
 /**
  * pg_dump in custom format to a temporary name, checked with `pg_restore --list`, then renamed: a backup
@@ -23,14 +23,18 @@ export async function runBackupJob(job: Job, ctx: JobContext, config: BackupConf
   const partial = `${path}.partial`;
   const started = Date.now();
   try {
-    await mkdir(config.backupDir, { recursive: true });
+    // A dump holds every post and job: readable by this user only, in a folder only this user can list.
+    await mkdir(config.backupDir, { recursive: true, mode: 0o700 });
+    await chmod(config.backupDir, 0o700).catch(() => {});
+    // pg_dump truncates the file it is given and keeps its mode, so it is created 0600 first.
+    await writeFile(partial, '', { mode: 0o600 });
     await runPgTool('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--file=${partial}`], config.databaseUrl, signal);
     const listing = await runPgTool('pg_restore', ['--list', partial], null, signal);
     const tables = listing.split('\n').filter((line) => / TABLE DATA /.test(line)).length;
     if (tables === 0) throw new Error('pg_restore --list shows no table data in the dump');
     await rename(partial, path);
     const { size } = await stat(path);
-    const removed = await pruneBackups(config.backupDir, type, type === 'daily' ? config.backupKeepDaily : type === 'hourly' ? config.backupKeepHourly : Number.MAX_SAFE_INTEGER);
+    const removed = await pruneBackups(config.backupDir, type, ({ daily: config.backupKeepDaily, hourly: config.backupKeepHourly, manual: config.backupKeepManual })[type]);
     return { file: name, type, size_bytes: size, tables, ms: Date.now() - started, removed };
   } catch (error) {
     await rm(partial, { force: true }).catch(() => {});
