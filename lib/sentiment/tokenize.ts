@@ -1,0 +1,67 @@
+// Posts arrive as reviews, comments and GitHub issues: markdown, code, links and HTML entities carry no
+// sentiment (a stack trace full of "error" and "fail" is not an angry user), so they go before the words are cut.
+const FENCED_CODE = /```[\s\S]*?(?:```|$)|~~~[\s\S]*?(?:~~~|$)/g;
+const INLINE_CODE = /`[^`\n]*`/g;
+const MARKDOWN_LINK = /!?\[([^\]\n]*)\]\([^)\s]*\)/g;
+const URL = /\b(?:https?:\/\/|www\.)\S+/gi;
+const HTML_TAG = /<\/?[a-z][^>]*>/gi;
+const ENTITY = /&(amp|lt|gt|quot|apos|nbsp|#39|#x27);/g;
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', '#39': "'", '#x27': "'" };
+
+// One pass finds, in order of preference: emoticons, words (with inner apostrophes: don't, j'ai, aujourd'hui),
+// sentence and clause punctuation, and emoji.
+const TOKEN = /(?<emoticon>(?:[:;=]'?-?[)(\]\[DPpO3\/\\|*]|<3)(?!\p{L}))|(?<word>[\p{L}\p{N}]+(?:['’][\p{L}]+)*)|(?<mark>[!?.;,:\n])|(?<emoji>\p{Extended_Pictographic})/gu;
+const ELONGATED = /(\p{L})\1{2,}/gu;
+const CURLY_APOSTROPHE = /’/g;
+
+export interface Tokens {
+  /** Lower-cased words, punctuation marks ('.', '!', '?', ',', ';', ':', '\n'), emoticons and emoji, in order. */
+  tokens: string[];
+  /** True where the word was written in capitals (2 letters or more) inside a text that is not all capitals. */
+  shouted: boolean[];
+  /** How many tokens are words (not marks, emoticons or emoji). */
+  wordCount: number;
+}
+
+/** Text without code, links, markup and entities: what a person wrote in words. */
+export function cleanText(text: string): string {
+  let out = text;
+  if (out.includes('`') || out.includes('~~~')) out = out.replace(FENCED_CODE, ' ').replace(INLINE_CODE, ' ');
+  if (out.includes('](')) out = out.replace(MARKDOWN_LINK, '$1');
+  if (out.includes('://') || out.includes('www.')) out = out.replace(URL, ' ');
+  if (out.includes('<')) out = out.replace(HTML_TAG, ' ');
+  if (out.includes('&')) out = out.replace(ENTITY, (_, name: string) => ENTITIES[name] ?? ' ');
+  return out;
+}
+
+export function tokenize(cleanedText: string): Tokens {
+  const tokens: string[] = [];
+  const shouted: boolean[] = [];
+  const capitals: number[] = [];
+  let wordCount = 0;
+  let capitalWords = 0;
+  for (const match of cleanedText.matchAll(TOKEN)) {
+    const groups = match.groups!;
+    if (groups.word !== undefined) {
+      const word = groups.word;
+      const lower = word.toLowerCase();
+      const isCapitals = word.length >= 2 && word !== lower && word === word.toUpperCase();
+      if (isCapitals) {
+        capitalWords++;
+        capitals.push(tokens.length);
+      }
+      let token = lower.includes('’') ? lower.replace(CURLY_APOSTROPHE, "'") : lower;
+      // "soooo goooood": people stretch words for emphasis; the dictionary knows them with at most two letters.
+      if (token.length > 3) token = token.replace(ELONGATED, '$1$1');
+      tokens.push(token);
+      shouted.push(false);
+      wordCount++;
+    } else {
+      tokens.push(groups.emoticon ?? groups.mark ?? groups.emoji!);
+      shouted.push(false);
+    }
+  }
+  // Capitals are emphasis only against lower case around them: a text typed in capitals throughout shouts nothing.
+  if (capitalWords > 0 && capitalWords * 2 < wordCount) for (const i of capitals) shouted[i] = true;
+  return { tokens, shouted, wordCount };
+}
