@@ -27,14 +27,16 @@ const WORD_WEIGHTS: Map<string, [number, number][]> = (() => {
   return new Map([...owners].map(([word, indexes]) => [word, indexes.map((index) => [index, 1 / indexes.length] as [number, number])]));
 })();
 
-// Letters that only some languages use, as extra evidence for short texts.
-const LETTER_CLUES: [RegExp, string, number][] = [
-  [/[ñ¿¡]/g, 'es', 2],
-  [/[ß]/g, 'de', 2],
-  [/[äöü]/g, 'de', 0.5],
-  [/[çèêëœùû]/g, 'fr', 0.5],
-  [/[ãõ]/g, 'pt', 2],
+// Letters that only some languages use, as extra evidence for short texts: each group counts at most 3 times.
+const LETTER_GROUPS: [string, string, number][] = [
+  ['ñ¿¡', 'es', 2],
+  ['ß', 'de', 2],
+  ['äöü', 'de', 0.5],
+  ['çèêëœùû', 'fr', 0.5],
+  ['ãõ', 'pt', 2],
 ];
+const LETTER_GROUP_OF: Map<string, number> = new Map(LETTER_GROUPS.flatMap(([letters], group) => [...letters].map((c) => [c, group] as [string, number])));
+const MAX_CLUES_PER_GROUP = 3;
 
 // Scripts that name their language, or that this module does not tell apart ('und').
 const SCRIPTS: [RegExp, string][] = [
@@ -48,6 +50,8 @@ const SCRIPTS: [RegExp, string][] = [
 ];
 const LATIN_LETTER = /\p{Script=Latin}/gu;
 const OTHER_LETTER = /[^\P{L}\p{Script=Latin}]/gu;
+/** Below U+0250 every letter is Latin: most posts never need the letters counted by script. */
+const BEYOND_LATIN = /[^\u0000-\u024f]/;
 
 export function detectLanguage(text: string): DetectedLanguage {
   return detectLanguageOfTokens(tokenize(cleanText(text)).tokens, text);
@@ -55,38 +59,58 @@ export function detectLanguage(text: string): DetectedLanguage {
 
 /** The same, for a text already cut into tokens (the scorer has them). */
 export function detectLanguageOfTokens(tokens: readonly string[], text: string): DetectedLanguage {
-  const latin = text.match(LATIN_LETTER)?.length ?? 0;
-  const other = text.match(OTHER_LETTER)?.length ?? 0;
+  const beyondLatin = BEYOND_LATIN.test(text);
+  const other = beyondLatin ? (text.match(OTHER_LETTER)?.length ?? 0) : 0;
+  const latin = other > 0 ? (text.match(LATIN_LETTER)?.length ?? 0) : 0;
   if (other > latin) {
     // Japanese mixes kana into Han characters, so kana decides before Han does.
     for (const [script, language] of SCRIPTS) if (script.test(text)) return { language, confidence: other / (other + latin) };
     return { language: 'und', confidence: other / (other + latin) };
   }
   const scores = new Array<number>(LANGUAGES.length).fill(0);
-  for (const token of tokens) {
-    const weights = WORD_WEIGHTS.get(token);
+  // The first few hundred words settle it; a long post need not be read to the end.
+  const end = Math.min(tokens.length, MAX_TOKENS_READ);
+  for (let i = 0; i < end; i++) {
+    const weights = WORD_WEIGHTS.get(tokens[i]!);
     if (weights) for (const [index, weight] of weights) scores[index]! += weight;
   }
-  const lower = text.toLowerCase();
-  for (const [letters, language, weight] of LETTER_CLUES) {
-    const count = lower.match(letters)?.length ?? 0;
-    if (count) scores[LANGUAGES.indexOf(language)]! += weight * Math.min(count, 3);
+  let { best, top, runnerUp } = ranking(scores);
+  // Letters only help where the function words are few or split between languages.
+  if ((top < CLEAR_EVIDENCE || runnerUp * 2 > top) && (beyondLatin || NON_ASCII.test(text))) {
+    addLetterClues(text, scores);
+    ({ best, top, runnerUp } = ranking(scores));
   }
-  let best = 0;
-  let second = -1;
-  for (let i = 1; i < scores.length; i++) {
-    if (scores[i]! > scores[best]!) {
-      second = best;
-      best = i;
-    } else if (second < 0 || scores[i]! > scores[second]!) second = i;
-  }
-  const top = scores[best]!;
-  const runnerUp = second >= 0 ? scores[second]! : 0;
   // One function word proves little ("a", "die" and "me" are words in several languages).
   if (top < 1 || top === runnerUp) return byVocabulary(tokens);
   const margin = (top - runnerUp) / top;
-  const evidence = Math.min(1, top / 4);
+  const evidence = Math.min(1, top / CLEAR_EVIDENCE);
   return { language: LANGUAGES[best]!, confidence: Math.round(margin * evidence * 100) / 100 };
+}
+
+const MAX_TOKENS_READ = 300;
+/** Four function words of one language and few of another: confidence 1. */
+const CLEAR_EVIDENCE = 4;
+
+function ranking(scores: readonly number[]): { best: number; top: number; runnerUp: number } {
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
+  let runnerUp = 0;
+  for (let i = 0; i < scores.length; i++) if (i !== best && scores[i]! > runnerUp) runnerUp = scores[i]!;
+  return { best, top: scores[best]!, runnerUp };
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+function addLetterClues(text: string, scores: number[]): void {
+  const counts = new Array<number>(LETTER_GROUPS.length).fill(0);
+  for (const char of text.toLowerCase()) {
+    const group = LETTER_GROUP_OF.get(char);
+    if (group !== undefined) counts[group]!++;
+  }
+  counts.forEach((count, group) => {
+    const [, language, weight] = LETTER_GROUPS[group]!;
+    if (count) scores[LANGUAGES.indexOf(language)]! += weight * Math.min(count, MAX_CLUES_PER_GROUP);
+  });
 }
 
 /** Confidence of a language told by its sentiment words alone ("Worthless product."): a weak clue. */

@@ -20,7 +20,12 @@ export interface LanguageModel {
   rules: CompiledRules;
   bias: number;
   valences: Map<string, number>;
+  /** What lookUp found for keys the dictionary lacks (null: nothing), so each inflected form is resolved once. */
+  resolved: Map<string, number | null>;
 }
+
+/** Enough for the vocabulary of a busy source; past it the cache starts afresh rather than grow without end. */
+const MAX_RESOLVED = 100_000;
 
 export interface TextScore {
   /** The logit: above 0 leans positive. */
@@ -34,7 +39,19 @@ const EXCLAMATION_EMPHASIS = 0.1;
 const MAX_EXCLAMATIONS = 4;
 
 export function loadModel(data: ModelData): LanguageModel {
-  return { language: data.language, rules: compileRules(data.rules), bias: data.bias, valences: new Map(Object.entries(data.valences)) };
+  return { language: data.language, rules: compileRules(data.rules), bias: data.bias, valences: new Map(Object.entries(data.valences)), resolved: new Map() };
+}
+
+function valenceOf(model: LanguageModel, key: string): number | undefined {
+  const direct = model.valences.get(key);
+  if (direct !== undefined) return direct;
+  let found = model.resolved.get(key);
+  if (found === undefined) {
+    found = lookUp(model.valences, key, model.rules) ?? null;
+    if (model.resolved.size >= MAX_RESOLVED) model.resolved.clear();
+    model.resolved.set(key, found);
+  }
+  return found ?? undefined;
 }
 
 export function scoreTokens(model: LanguageModel, tokens: readonly string[], shouted: readonly boolean[]): TextScore {
@@ -43,7 +60,7 @@ export function scoreTokens(model: LanguageModel, tokens: readonly string[], sho
   let sum = 0;
   let hits = 0;
   for (let i = 0; i < keys.length; i++) {
-    const valence = lookUp(model.valences, keys[i]!, model.rules);
+    const valence = valenceOf(model, keys[i]!);
     if (valence !== undefined) {
       sum += valence * weights[i]!;
       hits++;

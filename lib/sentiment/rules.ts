@@ -34,10 +34,9 @@ export interface MultiWord {
 }
 
 export interface CompiledRules {
-  negators: Set<string>;
   negatorSuffix: string | null;
-  boosters: Map<string, number>;
-  contrasts: Set<string>;
+  /** Every one-word negator, contrast and booster, so the scorer asks once per word. */
+  roles: Map<string, { role: Exclude<Role, 'phrase'>; boost: number }>;
   multiWords: Map<string, MultiWord[]>;
   clauseFinalNegators: Set<string>;
   elisions: Map<string, string>;
@@ -55,10 +54,8 @@ export function foldAccents(word: string): string {
 
 export function compileRules(source: RulesSource): CompiledRules {
   const rules: CompiledRules = {
-    negators: new Set(),
     negatorSuffix: source.negatorSuffix,
-    boosters: new Map(),
-    contrasts: new Set(),
+    roles: new Map(),
     multiWords: new Map(),
     clauseFinalNegators: new Set(),
     elisions: new Map(source.elisions.map((e) => [e, ELIDED_FULL_FORMS[e] ?? e])),
@@ -68,9 +65,7 @@ export function compileRules(source: RulesSource): CompiledRules {
   const add = (entry: string, role: Role, boost = 0) => {
     const words = dictionaryWords(entry, rules);
     if (words.length === 1) {
-      if (role === 'negator') rules.negators.add(words[0]!);
-      else if (role === 'contrast') rules.contrasts.add(words[0]!);
-      else if (role === 'booster') rules.boosters.set(words[0]!, boost);
+      if (role !== 'phrase') rules.roles.set(words[0]!, { role, boost });
       return;
     }
     const list = rules.multiWords.get(words[0]!) ?? [];
@@ -119,10 +114,19 @@ export function normalizeTokens(tokens: readonly string[], shouted: readonly boo
 /** Shortest stem a suffix may leave: "is" minus "s" is not a word to look up. */
 const MIN_STEM = 4;
 
-/** The valence of a key, or of the first shorter form of it the dictionary knows. */
+const ELONGATED = /(\p{L})\1{2,}/gu;
+const HAS_ELONGATED = /(\p{L})\1\1/u;
+
+/**
+ * The valence of a key, or of the first shorter form of it the dictionary knows: without a suffix, or with
+ * letters stretched for emphasis ("goooood") cut back to two and then one.
+ */
 export function lookUp(valences: ReadonlyMap<string, number>, key: string, rules: CompiledRules): number | undefined {
   const direct = valences.get(key);
   if (direct !== undefined || key.includes(' ')) return direct;
+  if (HAS_ELONGATED.test(key)) {
+    return lookUp(valences, key.replace(ELONGATED, '$1$1'), rules) ?? lookUp(valences, key.replace(ELONGATED, '$1'), rules);
+  }
   for (const suffix of rules.suffixes) {
     if (key.length - suffix.length >= MIN_STEM && key.endsWith(suffix)) {
       const found = valences.get(key.slice(0, -suffix.length));

@@ -9,9 +9,8 @@ const ENTITY = /&(amp|lt|gt|quot|apos|nbsp|#39|#x27);/g;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', '#39': "'", '#x27': "'" };
 
 // One pass finds, in order of preference: emoticons, words (with inner apostrophes: don't, j'ai, aujourd'hui),
-// sentence and clause punctuation, and emoji.
-const TOKEN = /(?<emoticon>(?:[:;=]'?-?[)(\]\[DPpO3\/\\|*]|<3)(?!\p{L}))|(?<word>[\p{L}\p{N}]+(?:['’][\p{L}]+)*)|(?<mark>[!?.;,:\n])|(?<emoji>\p{Extended_Pictographic})/gu;
-const ELONGATED = /(\p{L})\1{2,}/gu;
+// sentence and clause punctuation, and emoji. Numbered groups, not named: this runs for every post.
+const TOKEN = /((?:[:;=]'?-?[)(\]\[DPpO3\/\\|*]|<3)(?!\p{L}))|([\p{L}\p{N}]+(?:['’][\p{L}]+)*)|([!?.;,:\n])|(\p{Extended_Pictographic})/gu;
 const CURLY_APOSTROPHE = /’/g;
 
 export interface Tokens {
@@ -35,29 +34,26 @@ export function cleanText(text: string): string {
 }
 
 export function tokenize(cleanedText: string): Tokens {
+  const text = cleanedText;
   const tokens: string[] = [];
   const shouted: boolean[] = [];
   const capitals: number[] = [];
   let wordCount = 0;
   let capitalWords = 0;
-  for (const match of cleanedText.matchAll(TOKEN)) {
-    const groups = match.groups!;
-    if (groups.word !== undefined) {
-      const word = groups.word;
+  TOKEN.lastIndex = 0;
+  for (let match = TOKEN.exec(text); match !== null; match = TOKEN.exec(text)) {
+    const word = match[2];
+    if (word !== undefined) {
       const lower = word.toLowerCase();
-      const isCapitals = word.length >= 2 && word !== lower && word === word.toUpperCase();
-      if (isCapitals) {
+      if (lower !== word && word.length >= 2 && word === word.toUpperCase()) {
         capitalWords++;
         capitals.push(tokens.length);
       }
-      let token = lower.includes('’') ? lower.replace(CURLY_APOSTROPHE, "'") : lower;
-      // "soooo goooood": people stretch words for emphasis; the dictionary knows them with at most two letters.
-      if (token.length > 3) token = token.replace(ELONGATED, '$1$1');
-      tokens.push(token);
+      tokens.push(lower.includes('’') ? lower.replace(CURLY_APOSTROPHE, "'") : lower);
       shouted.push(false);
       wordCount++;
     } else {
-      tokens.push(groups.emoticon ?? groups.mark ?? groups.emoji!);
+      tokens.push(match[1] ?? match[3] ?? match[4]!);
       shouted.push(false);
     }
   }

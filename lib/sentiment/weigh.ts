@@ -53,7 +53,7 @@ export function weigh(tokens: readonly string[], shouted: readonly boolean[], ru
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
-    if (SENTENCE_END.has(token) || CLAUSE_END.has(token)) {
+    if (token.length === 1 && (SENTENCE_END.has(token) || CLAUSE_END.has(token))) {
       endClause(tokens[i - 1]);
       if (token === '!') exclamations++;
       if (SENTENCE_END.has(token)) {
@@ -78,12 +78,11 @@ export function weigh(tokens: readonly string[], shouted: readonly boolean[], ru
       }
     }
     if (role === 'word') {
-      if (rules.negators.has(token) || (rules.negatorSuffix !== null && token.endsWith(rules.negatorSuffix))) role = 'negator';
-      else if (rules.contrasts.has(token)) role = 'contrast';
-      else if (rules.boosters.has(token)) {
-        role = 'booster';
-        boostOf = rules.boosters.get(token)!;
-      }
+      const single = rules.roles.get(token);
+      if (single) {
+        role = single.role;
+        boostOf = single.boost;
+      } else if (rules.negatorSuffix !== null && token.endsWith(rules.negatorSuffix)) role = 'negator';
     }
     // Negators, contrasts and boosters are keys too, at weight 1: in reviews "not", "but" and "too" lean
     // negative by themselves, and the fit learns by how much.

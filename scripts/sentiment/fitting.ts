@@ -80,20 +80,28 @@ export function fit(docs: readonly Doc[], prior: ReadonlyMap<string, number>, la
   for (const doc of docs) for (const key of doc.keys) docFrequency.set(key, (docFrequency.get(key) ?? 0) + 1);
   const trainable = [...docFrequency].filter(([, n]) => n >= MIN_DOCS).map(([key]) => key);
   const index = new Map(trainable.map((key, i) => [key, i]));
-  const rows = docs.map((doc) => {
+  // Flat arrays: the loop below runs EPOCHS times over every (text, key) pair.
+  const starts = new Int32Array(docs.length + 1);
+  const priorSums = new Float64Array(docs.length);
+  const labels = new Float64Array(docs.length);
+  const features: number[] = [];
+  const values: number[] = [];
+  docs.forEach((doc, d) => {
     let priorSum = 0;
-    const features: number[] = [];
-    const values: number[] = [];
     doc.keys.forEach((key, i) => {
       priorSum += (prior.get(key) ?? 0) * doc.weights[i]!;
       const j = index.get(key);
       if (j !== undefined) {
-        features.push(j);
+        features.push(j + 2);
         values.push(doc.weights[i]!);
       }
     });
-    return { priorSum, features, values, y: doc.y };
+    priorSums[d] = priorSum;
+    labels[d] = doc.y;
+    starts[d + 1] = features.length;
   });
+  const feature = Int32Array.from(features);
+  const value = Float64Array.from(values);
   // Parameters: [scale, bias, ...delta]; Adam moments alongside.
   const n = trainable.length + 2;
   const theta = new Float64Array(n);
@@ -101,30 +109,33 @@ export function fit(docs: readonly Doc[], prior: ReadonlyMap<string, number>, la
   const m = new Float64Array(n);
   const v = new Float64Array(n);
   const grad = new Float64Array(n);
+  const count = docs.length;
   for (let epoch = 1; epoch <= EPOCHS; epoch++) {
     grad.fill(0);
-    for (const row of rows) {
-      let z = theta[1]! + theta[0]! * row.priorSum;
-      for (let k = 0; k < row.features.length; k++) z += theta[row.features[k]! + 2]! * row.values[k]!;
-      const error = (1 / (1 + Math.exp(-z)) - row.y) / rows.length;
-      grad[0]! += error * row.priorSum;
+    for (let d = 0; d < count; d++) {
+      let z = theta[1]! + theta[0]! * priorSums[d]!;
+      const end = starts[d + 1]!;
+      for (let k = starts[d]!; k < end; k++) z += theta[feature[k]!]! * value[k]!;
+      const error = (1 / (1 + Math.exp(-z)) - labels[d]!) / count;
+      grad[0]! += error * priorSums[d]!;
       grad[1]! += error;
-      for (let k = 0; k < row.features.length; k++) grad[row.features[k]! + 2]! += error * row.values[k]!;
+      for (let k = starts[d]!; k < end; k++) grad[feature[k]!]! += error * value[k]!;
     }
     for (let j = 2; j < n; j++) grad[j]! += lambda * theta[j]!;
+    const mCorrection = 1 - 0.9 ** epoch;
+    const vCorrection = 1 - 0.999 ** epoch;
     for (let j = 0; j < n; j++) {
-      m[j] = 0.9 * m[j]! + 0.1 * grad[j]!;
-      v[j] = 0.999 * v[j]! + 0.001 * grad[j]! * grad[j]!;
-      const mHat = m[j]! / (1 - 0.9 ** epoch);
-      const vHat = v[j]! / (1 - 0.999 ** epoch);
-      theta[j]! -= (LEARNING_RATE * mHat) / (Math.sqrt(vHat) + 1e-8);
+      const g = grad[j]!;
+      m[j] = 0.9 * m[j]! + 0.1 * g;
+      v[j] = 0.999 * v[j]! + 0.001 * g * g;
+      theta[j]! -= (LEARNING_RATE * (m[j]! / mCorrection)) / (Math.sqrt(v[j]! / vCorrection) + 1e-8);
     }
   }
   return { scale: theta[0]!, bias: theta[1]!, delta: new Map(trainable.map((key, i) => [key, theta[i + 2]!])), lambda };
 }
 
 /** The lambda with the best accuracy over `folds` folds of the training texts alone. */
-export function chooseLambda(docs: readonly Doc[], prior: ReadonlyMap<string, number>, folds = 5): number {
+export function chooseLambda(docs: readonly Doc[], prior: ReadonlyMap<string, number>, folds = 3): number {
   let best = { lambda: LAMBDAS[0]!, accuracy: -1 };
   for (const lambda of LAMBDAS) {
     let right = 0;
