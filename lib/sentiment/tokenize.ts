@@ -13,6 +13,24 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 const TOKEN = /((?:[:;=]'?-?[)(\]\[DPpO3\/\\|*]|<3)(?!\p{L}))|([\p{L}\p{N}]+(?:['’][\p{L}]+)*)|([!?.;,:\n])|(\p{Extended_Pictographic})/gu;
 const CURLY_APOSTROPHE = /’/g;
 
+// "9 out of 10", "2/5", "1 star", "5 étoiles": a rating written in the text is the author's own verdict. It
+// becomes a word the dictionaries give a valence to: ratedhigh (70% of the scale or more), ratedlow (40% or
+// less), ratedmiddle. Dates and times ("24/7", "2/5/2020") are not ratings.
+const RATING_OUT_OF = /(?<![\d/.,])(\d{1,3}(?:[.,]\d)?)\s*(?:\/|out of|sur|von|de)\s*(5|10|20|100)(?![\d/])/gi;
+const RATING_STARS = /(?<![\d.,])([0-5](?:[.,]5)?)\s*(?:stars?|étoiles?|etoiles?|sterne?n?|estrellas?)\b/gi;
+const HAS_DIGIT = /\d/;
+
+export function markRatings(text: string): string {
+  if (!HAS_DIGIT.test(text)) return text;
+  const mark = (value: number) => (value >= 0.7 ? ' ratedhigh ' : value <= 0.4 ? ' ratedlow ' : ' ratedmiddle ');
+  return text
+    .replace(RATING_OUT_OF, (whole, n: string, of: string) => {
+      const value = Number(n.replace(',', '.')) / Number(of);
+      return value <= 1 ? mark(value) : whole;
+    })
+    .replace(RATING_STARS, (_, n: string) => mark(Number(n.replace(',', '.')) / 5));
+}
+
 export interface Tokens {
   /** Lower-cased words, punctuation marks ('.', '!', '?', ',', ';', ':', '\n'), emoticons and emoji, in order. */
   tokens: string[];
@@ -34,7 +52,7 @@ export function cleanText(text: string): string {
 }
 
 export function tokenize(cleanedText: string): Tokens {
-  const text = cleanedText;
+  const text = markRatings(cleanedText);
   const tokens: string[] = [];
   const shouted: boolean[] = [];
   const capitals: number[] = [];

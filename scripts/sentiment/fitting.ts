@@ -36,7 +36,7 @@ export function priorValences(language: string, rules: CompiledRules, source: Ru
       if (entry && valence) put(entry, Number(valence) * file[1]);
     }
   }
-  for (const [emoji, valence] of Object.entries(JSON.parse(readFileSync(`${HERE}rules/emoji.json`, 'utf8')) as Record<string, number>)) prior.set(emoji, valence);
+  for (const [symbol, valence] of Object.entries(JSON.parse(readFileSync(`${HERE}rules/symbols.json`, 'utf8')) as Record<string, number>)) prior.set(symbol, valence);
   for (const [entry, valence] of Object.entries(source.words)) put(entry, valence);
   for (const [entry, valence] of Object.entries(source.phrases)) put(entry, valence);
   return prior;
