@@ -4,7 +4,8 @@
 // reported as themselves (unsupported) instead of as the nearest supported language.
 import languageWords from './data/language-words.json' with { type: 'json' };
 import { MODELS } from './models.ts';
-import { lookUp, normalizeTokens } from './rules.ts';
+import { dictionaryValence } from './model.ts';
+import { normalizeTokens } from './rules.ts';
 import { cleanText, tokenize } from './tokenize.ts';
 
 export interface DetectedLanguage {
@@ -57,12 +58,16 @@ export function detectLanguage(text: string): DetectedLanguage {
   return detectLanguageOfTokens(tokenize(cleanText(text)).tokens, text);
 }
 
-/** The same, for a text already cut into tokens (the scorer has them). */
-export function detectLanguageOfTokens(tokens: readonly string[], text: string): DetectedLanguage {
+/**
+ * The same, for a text already cut into tokens (the scorer has them). `useVocabulary: false` leaves out the
+ * fallback to the sentiment dictionaries, for measuring the function words alone.
+ */
+export function detectLanguageOfTokens(tokens: readonly string[], text: string, useVocabulary = true): DetectedLanguage {
   const beyondLatin = BEYOND_LATIN.test(text);
   const other = beyondLatin ? (text.match(OTHER_LETTER)?.length ?? 0) : 0;
   const latin = other > 0 ? (text.match(LATIN_LETTER)?.length ?? 0) : 0;
-  if (other > latin) {
+  // Japanese and Chinese posts quote product names in Latin letters, so a third of the letters is enough.
+  if (other > 0 && other * 2 >= latin) {
     // Japanese mixes kana into Han characters, so kana decides before Han does.
     for (const [script, language] of SCRIPTS) if (script.test(text)) return { language, confidence: other / (other + latin) };
     return { language: 'und', confidence: other / (other + latin) };
@@ -81,7 +86,7 @@ export function detectLanguageOfTokens(tokens: readonly string[], text: string):
     ({ best, top, runnerUp } = ranking(scores));
   }
   // One function word proves little ("a", "die" and "me" are words in several languages).
-  if (top < 1 || top === runnerUp) return byVocabulary(tokens);
+  if (top < 1 || top === runnerUp) return useVocabulary ? byVocabulary(tokens) : { language: null, confidence: 0 };
   const margin = (top - runnerUp) / top;
   const evidence = Math.min(1, top / CLEAR_EVIDENCE);
   return { language: LANGUAGES[best]!, confidence: Math.round(margin * evidence * 100) / 100 };
@@ -126,7 +131,7 @@ function byVocabulary(tokens: readonly string[]): DetectedLanguage {
   let tie = false;
   for (const [language, model] of MODELS) {
     let hits = 0;
-    for (const token of normalizeTokens(tokens, null, model.rules).tokens) if (token.length > 1 && lookUp(model.valences, token, model.rules) !== undefined) hits++;
+    for (const token of normalizeTokens(tokens, null, model.rules).tokens) if (token.length > 1 && (dictionaryValence(model, token) !== undefined || model.learned.has(token))) hits++;
     if (hits > bestHits) {
       best = language;
       bestHits = hits;

@@ -11,8 +11,13 @@ export interface ModelData {
   about: string;
   rules: RulesSource;
   bias: number;
-  /** Dictionary key (spelled as normalizeTokens spells it) to valence, in logit units. */
+  /** Words, phrases and symbols of the dictionaries (spelled as normalizeTokens spells them) to valence, in logit units. */
   valences: Record<string, number>;
+  /**
+   * Keys in no dictionary that got a valence from the fit ("returned", "refund"). Kept apart because the
+   * dictionaries' inflected forms are looked up through suffixes and these are not.
+   */
+  learned: Record<string, number>;
 }
 
 export interface LanguageModel {
@@ -20,6 +25,7 @@ export interface LanguageModel {
   rules: CompiledRules;
   bias: number;
   valences: Map<string, number>;
+  learned: Map<string, number>;
   /** What lookUp found for keys the dictionary lacks (null: nothing), so each inflected form is resolved once. */
   resolved: Map<string, number | null>;
 }
@@ -30,7 +36,7 @@ const MAX_RESOLVED = 100_000;
 export interface TextScore {
   /** The logit: above 0 leans positive. */
   z: number;
-  /** How many dictionary keys of the text have a valence; 0 means the text says nothing the model knows. */
+  /** How many keys of the text have a valence; 0 means the text says nothing the model knows. */
   hits: number;
 }
 
@@ -39,10 +45,11 @@ const EXCLAMATION_EMPHASIS = 0.1;
 const MAX_EXCLAMATIONS = 4;
 
 export function loadModel(data: ModelData): LanguageModel {
-  return { language: data.language, rules: compileRules(data.rules), bias: data.bias, valences: new Map(Object.entries(data.valences)), resolved: new Map() };
+  return { language: data.language, rules: compileRules(data.rules), bias: data.bias, valences: new Map(Object.entries(data.valences)), learned: new Map(Object.entries(data.learned)), resolved: new Map() };
 }
 
-function valenceOf(model: LanguageModel, key: string): number | undefined {
+/** The dictionary valence of a key, inflected and stretched forms included (not the learned keys). */
+export function dictionaryValence(model: LanguageModel, key: string): number | undefined {
   const direct = model.valences.get(key);
   if (direct !== undefined) return direct;
   let found = model.resolved.get(key);
@@ -60,10 +67,16 @@ export function scoreTokens(model: LanguageModel, tokens: readonly string[], sho
   let sum = 0;
   let hits = 0;
   for (let i = 0; i < keys.length; i++) {
-    const valence = valenceOf(model, keys[i]!);
+    const valence = dictionaryValence(model, keys[i]!);
     if (valence !== undefined) {
       sum += valence * weights[i]!;
       hits++;
+    } else {
+      const learned = model.learned.get(keys[i]!);
+      if (learned !== undefined) {
+        sum += learned * weights[i]!;
+        hits++;
+      }
     }
   }
   if (hits === 0) return { z: 0, hits };

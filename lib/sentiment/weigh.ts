@@ -14,6 +14,7 @@ const NEGATION_REACH = 3;
 const BOOST_REACH = 2;
 
 const SENTENCE_END = new Set(['.', '!', '?', '\n']);
+const NUMBER = /^\d+$/;
 const CLAUSE_END = new Set([',', ';', ':']);
 
 export interface Weighed {
@@ -62,6 +63,9 @@ export function weigh(tokens: readonly string[], shouted: readonly boolean[], ru
       }
       continue;
     }
+    // Numbers say nothing by themselves ("3 nodes", "45 minutes"); ratings were made words before this.
+    const first = token.charCodeAt(0);
+    if (first >= 48 && first <= 57 && NUMBER.test(token)) continue;
     let key = token;
     let role: 'negator' | 'contrast' | 'booster' | 'phrase' | 'word' = 'word';
     let boostOf = 0;

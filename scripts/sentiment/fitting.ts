@@ -161,12 +161,15 @@ export function kFolds<T>(items: readonly T[], k: number): [T[], T[]][] {
 
 export function toModelData(language: string, source: RulesSource & { words?: Record<string, number> }, prior: ReadonlyMap<string, number>, fitted: Fitted, about: string): ModelData {
   const valences: Record<string, number> = {};
+  const learned: Record<string, number> = {};
   for (const key of new Set([...prior.keys(), ...fitted.delta.keys()])) {
-    const value = fitted.scale * (prior.get(key) ?? 0) + (fitted.delta.get(key) ?? 0);
-    if (Math.abs(value) >= 0.005) valences[key] = Math.round(value * 1000) / 1000;
+    const value = Math.round((fitted.scale * (prior.get(key) ?? 0) + (fitted.delta.get(key) ?? 0)) * 1000) / 1000;
+    // A dictionary word keeps its entry even at 0: the text still said something the model knows.
+    if (prior.has(key)) valences[key] = value;
+    else if (Math.abs(value) >= 0.005) learned[key] = value;
   }
   const { words: _words, ...rules } = source;
-  return { language, about, rules, bias: Math.round(fitted.bias * 1000) / 1000, valences };
+  return { language, about, rules, bias: Math.round(fitted.bias * 1000) / 1000, valences, learned };
 }
 
 /** A model fitted on `rows` (lambda chosen by cross-validation inside them), ready to score. */
