@@ -31,6 +31,8 @@ export interface MultiWord {
   key: string;
   role: Role;
   boost: number;
+  /** A phrase that holds its own negation ("pas terrible", "no problem") is not negated again by a "ne" before it. */
+  negatedAlready: boolean;
 }
 
 export interface CompiledRules {
@@ -69,7 +71,7 @@ export function compileRules(source: RulesSource): CompiledRules {
       return;
     }
     const list = rules.multiWords.get(words[0]!) ?? [];
-    list.push({ words, key: words.join(' '), role, boost });
+    list.push({ words, key: words.join(' '), role, boost, negatedAlready: false });
     // Longest first, so "de mal en pis" is found before "de mal".
     list.sort((a, b) => b.words.length - a.words.length);
     rules.multiWords.set(words[0]!, list);
@@ -79,6 +81,9 @@ export function compileRules(source: RulesSource): CompiledRules {
   for (const [word, boost] of Object.entries(source.boosters)) add(word, 'booster', boost);
   for (const phrase of Object.keys(source.phrases)) add(phrase, 'phrase');
   for (const word of source.clauseFinalNegators) rules.clauseFinalNegators.add(dictionaryWords(word, rules)[0]!);
+  for (const list of rules.multiWords.values()) {
+    for (const multi of list) multi.negatedAlready = multi.words.some((word) => rules.roles.get(word)?.role === 'negator' || (rules.negatorSuffix !== null && word.endsWith(rules.negatorSuffix)));
+  }
   return rules;
 }
 

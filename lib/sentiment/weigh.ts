@@ -69,6 +69,7 @@ export function weigh(tokens: readonly string[], shouted: readonly boolean[], ru
     let key = token;
     let role: 'negator' | 'contrast' | 'booster' | 'phrase' | 'word' = 'word';
     let boostOf = 0;
+    let negatedAlready = false;
     const candidates = rules.multiWords.get(token);
     if (candidates) {
       for (const multi of candidates) {
@@ -76,6 +77,7 @@ export function weigh(tokens: readonly string[], shouted: readonly boolean[], ru
           key = multi.key;
           role = multi.role;
           boostOf = multi.boost;
+          negatedAlready = multi.negatedAlready;
           i += multi.words.length - 1;
           break;
         }
@@ -116,6 +118,7 @@ export function weigh(tokens: readonly string[], shouted: readonly boolean[], ru
       continue;
     }
     let weight = contrast;
+    if (negatedAlready) negationLeft = 0;
     const isNegated = negationLeft > 0;
     if (isNegated) {
       weight *= NEGATION;
