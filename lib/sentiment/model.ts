@@ -45,7 +45,14 @@ const EXCLAMATION_EMPHASIS = 0.1;
 const MAX_EXCLAMATIONS = 4;
 
 export function loadModel(data: ModelData): LanguageModel {
-  return { language: data.language, rules: compileRules(data.rules), bias: data.bias, valences: new Map(Object.entries(data.valences)), learned: new Map(Object.entries(data.learned)), resolved: new Map() };
+  return {
+    language: data.language,
+    rules: compileRules(data.rules),
+    bias: data.bias,
+    valences: new Map(Object.entries(data.valences)),
+    learned: new Map(Object.entries(data.learned)),
+    resolved: new Map(),
+  };
 }
 
 /** The dictionary valence of a key, inflected and stretched forms included (not the learned keys). */
@@ -67,16 +74,12 @@ export function scoreTokens(model: LanguageModel, tokens: readonly string[], sho
   let sum = 0;
   let hits = 0;
   for (let i = 0; i < keys.length; i++) {
-    const valence = dictionaryValence(model, keys[i]!);
+    const key = keys[i]!;
+    // A learned key is its own form: it is looked up before the dictionary's inflected forms are tried.
+    const valence = model.valences.get(key) ?? model.learned.get(key) ?? dictionaryValence(model, key);
     if (valence !== undefined) {
       sum += valence * weights[i]!;
       hits++;
-    } else {
-      const learned = model.learned.get(keys[i]!);
-      if (learned !== undefined) {
-        sum += learned * weights[i]!;
-        hits++;
-      }
     }
   }
   if (hits === 0) return { z: 0, hits };

@@ -7,8 +7,9 @@ import { MODELS } from './models.ts';
 import { cleanText, tokenize } from './tokenize.ts';
 
 /**
- * Bumped whenever a change can move a score: methods carry it ("lexicon-v1"), so a backfill finds the posts
- * an older scorer judged with `method LIKE '%-v1%'` once this says v2.
+ * Bumped whenever a change can move a score (valences, rules, thresholds). Every method carries it
+ * ("lexicon-v1", "unsupported-language-v1:ja"), so once this says v2 a backfill finds the posts an older scorer
+ * judged with `method NOT LIKE '%-v2%'`.
  */
 export const SENTIMENT_VERSION = 'v1';
 

@@ -14,8 +14,8 @@ const NEGATION_REACH = 3;
 const BOOST_REACH = 2;
 
 const SENTENCE_END = new Set(['.', '!', '?', '\n']);
-const NUMBER = /^\d+$/;
 const CLAUSE_END = new Set([',', ';', ':']);
+const NUMBER = /^\d+$/;
 
 export interface Weighed {
   /** Dictionary keys: words, phrases, emoji and emoticons, in the order they came. */
@@ -66,6 +66,7 @@ export function weigh(tokens: readonly string[], shouted: readonly boolean[], ru
     // Numbers say nothing by themselves ("3 nodes", "45 minutes"); ratings were made words before this.
     const first = token.charCodeAt(0);
     if (first >= 48 && first <= 57 && NUMBER.test(token)) continue;
+    const loud = shouted[i];
     let key = token;
     let role: 'negator' | 'contrast' | 'booster' | 'phrase' | 'word' = 'word';
     let boostOf = 0;
@@ -128,7 +129,7 @@ export function weigh(tokens: readonly string[], shouted: readonly boolean[], ru
       weight *= boost;
       boostLeft--;
     }
-    if (shouted[i]) weight *= SHOUTED;
+    if (loud) weight *= SHOUTED;
     keys.push(key);
     weights.push(weight);
     negated.push(isNegated);
