@@ -10,8 +10,18 @@ import { fitLanguage, priorValences, readRules, toModelData } from './fitting.ts
 
 const DATA = fileURLToPath(new URL('../../lib/sentiment/data/', import.meta.url));
 
+// One valence a line, so that a refit shows in a diff as the words whose valence moved.
+const format = (data: Record<string, unknown>): string =>
+  `{\n${Object.entries(data)
+    .map(([key, value]) =>
+      value !== null && typeof value === 'object' && (key === 'valences' || key === 'learned')
+        ? `${JSON.stringify(key)}: {\n${Object.entries(value).map(([word, v]) => `${JSON.stringify(word)}: ${v}`).join(',\n')}\n}`
+        : `${JSON.stringify(key)}: ${JSON.stringify(value)}`,
+    )
+    .join(',\n')}\n}\n`;
+
 const write = (language: string, data: object) => {
-  writeFileSync(`${DATA}${language}.json`, `${JSON.stringify(data)}\n`);
+  writeFileSync(`${DATA}${language}.json`, format(data as Record<string, unknown>));
   process.stdout.write(`wrote lib/sentiment/data/${language}.json\n`);
 };
 
