@@ -1,6 +1,6 @@
 // The side-by-side table of issue 7: each figure, ours, the peer's, the ratio, the target and whether it is met,
 // from the latest part JSONs in bench-results/ and the peer results they ran beside. Writes summary-<time>.json.
-//   tsx scripts/bench/compare.ts [--dir bench-results] [--scrape F] [--api F] [--ingest F] [--queue F] [--bullmq F] [--suite F]
+//   tsx scripts/bench/compare.ts [--dir bench-results] [--scrape F] [--api F] [--ingest F] [--queue F] [--sentiment F] [--bullmq F] [--suite F]
 // Queue figures (part 1) come from queue-*.json when it exists, read at the same paths as the `bullmq` object of a
 // peer-bullmq results file: enqueue.{single_inflight50,bulk100}.{throughput,redis_cpu_us_per_job,redis_cmds_per_job},
 // process.c{1,8,32}.{throughput,redis_cpu_us_per_job,redis_cmds_per_job}, latency.add_to_start_p{50,99}_ms,
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     api: { type: 'string' },
     ingest: { type: 'string' },
     queue: { type: 'string' },
+    sentiment: { type: 'string' },
     bullmq: { type: 'string' },
     /** all.ts: what ran in this suite and how long it took. */
     suite: { type: 'string' },
@@ -34,6 +35,7 @@ const scrape = pick('scrape');
 const api = pick('api');
 const ingest = pick('ingest');
 const queue = pick('queue');
+const sentiment = pick('sentiment');
 
 interface Row {
   part: string;
@@ -133,6 +135,9 @@ else {
   }
 }
 
+if (!sentiment) notes.push('sentiment: not measured (no sentiment-*.json)');
+else for (const t of sentiment.json.targets as Json[]) rows.push({ part: 'sentiment', figure: t.figure, ours: t.ours, peer: null, peer_name: '-', ratio: null, target: t.target, met: t.met });
+
 const fmt = (x: number | string | null) => (x === null || (typeof x === 'number' && !Number.isFinite(x)) ? 'n/a' : typeof x === 'number' ? (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : String(round(x, 2))) : x);
 const date = new Date();
 process.stdout.write(`\nSide by side, ${date.toISOString().slice(0, 16)}Z (medians; ratio = ours / peer)\n\n`);
@@ -146,7 +151,7 @@ const path = writeResult(dir, 'summary', {
   bench: 'summary',
   date: date.toISOString(),
   machine,
-  sources: { queue: queue?.path ?? null, scrape: scrape?.path ?? null, api: api?.path ?? null, ingest: ingest?.path ?? null },
+  sources: { queue: queue?.path ?? null, scrape: scrape?.path ?? null, api: api?.path ?? null, ingest: ingest?.path ?? null, sentiment: sentiment?.path ?? null },
   suite: values.suite && existsSync(values.suite) ? readJson(values.suite) : null,
   rows,
   notes,
