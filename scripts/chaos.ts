@@ -8,8 +8,8 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { type Spawned, spawnEntry, stopProcess } from '../test/helpers/processes.ts';
 import { freePort, startPrivateRedis } from '../test/helpers/private-redis.ts';
+import { type Spawned, spawnEntry, stopProcess } from '../test/helpers/processes.ts';
 import { startPrivatePostgres } from './chaos/private-postgres.ts';
 import { startChaosUpstream } from './chaos/upstream.ts';
 

@@ -3,7 +3,7 @@
 // search feed with an `after` cursor. Posts and pages here are synthetic, built by the test.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Job } from '../lib/queue/job.ts';
+import type { Job } from '../lib/model/job.ts';
 import { type FakeRequest, type FakeUpstream, type Reply, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Hono } from 'hono';
 import { createApp } from '../lib/api/app.ts';
 import { silentLogger } from '../lib/log.ts';
-import type { JobStatus } from '../lib/queue/job.ts';
+import type { JobStatus } from '../lib/model/job.ts';
 import { JobLeases } from '../lib/queue/leases.ts';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
 import { loadSourceRegistry } from '../lib/sources/registry.ts';

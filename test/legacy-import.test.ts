@@ -7,13 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createApp } from '../lib/api/app.ts';
 import { CsvParser, parseCsv } from '../lib/legacy/csv.ts';
-import {
-  type ImportReport,
-  LegacyFileError,
-  LegacyImportStoppedError,
-  importLegacyFile,
-  parseLegacyTimestamp,
-} from '../lib/legacy/import.ts';
+import { type ImportReport, LegacyFileError, LegacyImportStoppedError, importLegacyFile, parseLegacyTimestamp } from '../lib/legacy/import.ts';
 import { isLegacySourceName, normaliseSourceName } from '../lib/legacy/source-names.ts';
 import { silentLogger } from '../lib/log.ts';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';

@@ -5,8 +5,8 @@ import { loadConfig } from '../lib/config.ts';
 import { silentLogger } from '../lib/log.ts';
 import { type WorkerProcess, startWorkerProcess } from '../lib/worker/boot.ts';
 import { type FakeUpstream, startFakeUpstream } from './helpers/fake-upstream.ts';
-import { serveBt } from './helpers/trustpilot-upstream.ts';
 import { type TestServices, startServices } from './helpers/services.ts';
+import { serveBt } from './helpers/trustpilot-upstream.ts';
 
 interface JobBody {
   job_id?: string;

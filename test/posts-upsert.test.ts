@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { listPosts, upsertPosts } from '../lib/db/posts.ts';
-import type { ScrapedPost } from '../lib/sources/types.ts';
+import type { ScrapedPost } from '../lib/model/post.ts';
 import { startServices, type TestServices } from './helpers/services.ts';
 
 let services: TestServices;

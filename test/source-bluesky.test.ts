@@ -4,13 +4,14 @@ import { EnvReader } from '../lib/config.ts';
 import { JobError } from '../lib/errors.ts';
 import { createHttpClient } from '../lib/http/client.ts';
 import { silentLogger } from '../lib/log.ts';
+import type { HighWaterMark, ScrapedPost } from '../lib/model/post.ts';
 import { createSource, jwtExpiry, parseSearchResponse } from '../lib/sources/bluesky.ts';
-import type { HighWaterMark, ScrapedPage, ScrapedPost, Source } from '../lib/sources/types.ts';
+import type { ScrapedPage, Source } from '../lib/sources/types.ts';
 import { type FakeRequest, type FakeUpstream, type Handler, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
-import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 import { inTurn } from './helpers/fake-upstream.ts';
-import { rejected } from './helpers/job-errors.ts';
 import { withIntake } from './helpers/intake.ts';
+import { rejected } from './helpers/job-errors.ts';
+import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 
 const SESSION = fixture('bluesky/create-session-synthetic.json');
 const REFRESHED = fixture('bluesky/refresh-session-synthetic.json');

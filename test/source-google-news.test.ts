@@ -4,13 +4,14 @@ import { EnvReader } from '../lib/config.ts';
 import { JobError } from '../lib/errors.ts';
 import { createHttpClient } from '../lib/http/client.ts';
 import { silentLogger } from '../lib/log.ts';
+import type { HighWaterMark } from '../lib/model/post.ts';
 import { parseFeed } from '../lib/scrape/feed.ts';
 import { createSource, parseSearchFeed, searchUrl, splitTitle } from '../lib/sources/google-news.ts';
-import type { HighWaterMark, ScrapedPage, Source } from '../lib/sources/types.ts';
+import type { ScrapedPage, Source } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
-import { startPipeline, type Pipeline } from './helpers/pipeline.ts';
-import { rejected, thrown } from './helpers/job-errors.ts';
 import { withIntake } from './helpers/intake.ts';
+import { rejected, thrown } from './helpers/job-errors.ts';
+import { startPipeline, type Pipeline } from './helpers/pipeline.ts';
 
 const JP = fixture('google-news/gnews-top-jp-2024-02-prettified.xml');
 const US = fixture('google-news/gnews-top-us-2019-11.xml');

@@ -4,12 +4,13 @@ import { EnvReader } from '../lib/config.ts';
 import { JobError } from '../lib/errors.ts';
 import { createHttpClient } from '../lib/http/client.ts';
 import { silentLogger } from '../lib/log.ts';
+import type { HighWaterMark, ScrapedPost } from '../lib/model/post.ts';
 import { createHackerNewsSource, createSource, parseHits } from '../lib/sources/hackernews.ts';
-import type { HighWaterMark, ScrapedPage, ScrapedPost } from '../lib/sources/types.ts';
+import type { ScrapedPage } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
-import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
-import { rejected } from './helpers/job-errors.ts';
 import { withIntake } from './helpers/intake.ts';
+import { rejected } from './helpers/job-errors.ts';
+import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 
 type Hit = Record<string, unknown> & { objectID: string; created_at_i: number };
 

@@ -4,13 +4,14 @@ import { ConfigError, EnvReader } from '../lib/config.ts';
 import { JobError } from '../lib/errors.ts';
 import { createHttpClient } from '../lib/http/client.ts';
 import { silentLogger } from '../lib/log.ts';
+import type { HighWaterMark, ScrapedPost } from '../lib/model/post.ts';
 import { createSource, lemmyDate, parseSearchResponse } from '../lib/sources/lemmy.ts';
-import type { HighWaterMark, ScrapedPage, ScrapedPost } from '../lib/sources/types.ts';
+import type { ScrapedPage } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Handler, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
-import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
-import { rejected, thrown } from './helpers/job-errors.ts';
 import { inTurn } from './helpers/fake-upstream.ts';
 import { withIntake } from './helpers/intake.ts';
+import { rejected, thrown } from './helpers/job-errors.ts';
+import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 
 const WORLD_019 = fixture('lemmy/search-posts-lemmy-world-0.19-synthetic.json');
 const ML_018 = fixture('lemmy/search-posts-lemmy-ml-0.18-synthetic.json');

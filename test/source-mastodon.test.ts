@@ -4,13 +4,14 @@ import { ConfigError, EnvReader } from '../lib/config.ts';
 import { JobError } from '../lib/errors.ts';
 import { createHttpClient } from '../lib/http/client.ts';
 import { silentLogger } from '../lib/log.ts';
+import type { HighWaterMark } from '../lib/model/post.ts';
 import { linkWithRel } from '../lib/scrape/link-header.ts';
 import { createMastodonSource, createSource, hashtagOf, statusToPost, validateQuery } from '../lib/sources/mastodon.ts';
-import type { HighWaterMark, ScrapedPage } from '../lib/sources/types.ts';
+import type { ScrapedPage } from '../lib/sources/types.ts';
 import { type FakeUpstream, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
-import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
-import { rejected } from './helpers/job-errors.ts';
 import { withIntake } from './helpers/intake.ts';
+import { rejected } from './helpers/job-errors.ts';
+import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
 
 interface RecordedExchange {
   status: number;

@@ -4,13 +4,14 @@ import { EnvReader } from '../lib/config.ts';
 import { JobError } from '../lib/errors.ts';
 import { createHttpClient, type HttpClient, type RequestOptions } from '../lib/http/client.ts';
 import { silentLogger } from '../lib/log.ts';
+import type { HighWaterMark } from '../lib/model/post.ts';
 import { parseFeed } from '../lib/scrape/feed.ts';
 import { createSource, parseListing, parseSearchFeed } from '../lib/sources/reddit.ts';
-import type { HighWaterMark, ScrapedPage, Source } from '../lib/sources/types.ts';
+import type { ScrapedPage, Source } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
-import { startPipeline, type Pipeline } from './helpers/pipeline.ts';
-import { rejected, thrown } from './helpers/job-errors.ts';
 import { withIntake } from './helpers/intake.ts';
+import { rejected, thrown } from './helpers/job-errors.ts';
+import { startPipeline, type Pipeline } from './helpers/pipeline.ts';
 
 const SEARCH_PAGE_1 = fixture('reddit/go-reddit-search-posts-2020-08.json');
 const SEARCH_PAGE_2 = fixture('reddit/search-page2-synthetic.json');

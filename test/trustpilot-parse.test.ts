@@ -3,19 +3,13 @@ import { after, before, beforeEach, describe, test, type TestContext } from 'nod
 import { JobError } from '../lib/errors.ts';
 import { createHttpClient } from '../lib/http/client.ts';
 import { silentLogger } from '../lib/log.ts';
-import {
-  createTrustpilotSource,
-  domainFromQuery,
-  parseReviewPage,
-  parseSearchPage,
-  pickBusiness,
-  type ReviewPage,
-} from '../lib/sources/trustpilot.ts';
-import type { HighWaterMark, ScrapedPage } from '../lib/sources/types.ts';
+import type { HighWaterMark } from '../lib/model/post.ts';
+import { createTrustpilotSource, domainFromQuery, parseReviewPage, parseSearchPage, pickBusiness, type ReviewPage } from '../lib/sources/trustpilot.ts';
+import type { ScrapedPage } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
-import { BT_PAGE_1, BT_PAGE_2, btPage3, serveBt as serveBtPages } from './helpers/trustpilot-upstream.ts';
-import { rejected, thrown } from './helpers/job-errors.ts';
 import { withIntake } from './helpers/intake.ts';
+import { rejected, thrown } from './helpers/job-errors.ts';
+import { BT_PAGE_1, BT_PAGE_2, btPage3, serveBt as serveBtPages } from './helpers/trustpilot-upstream.ts';
 
 const EVENTNET = fixture('trustpilot/eventnet-de-page1-2024-07-prettified.html');
 const CHALLENGE = fixture('trustpilot/challenge-cloudflare-synthetic.html');

@@ -4,8 +4,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
 import { type FakeUpstream, startFakeUpstream } from './helpers/fake-upstream.ts';
-import { type Spawned, spawnEntry, stopProcess } from './helpers/processes.ts';
 import { freePort, waitForPort } from './helpers/private-redis.ts';
+import { type Spawned, spawnEntry, stopProcess } from './helpers/processes.ts';
 import { type TestServices, startServices } from './helpers/services.ts';
 import { isFinished, waitForJob } from './helpers/worker.ts';
 

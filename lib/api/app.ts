@@ -7,8 +7,8 @@ import type { ApiDeps } from './deps.ts';
 import { errorBody, renderError } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { jobsRoutes } from './jobs.ts';
-import { postsRoutes } from './posts.ts';
 import { backupsRoutes, queriesRoutes, scheduleRoutes } from './operations.ts';
+import { postsRoutes } from './posts.ts';
 import { isJsonType } from './read-json.ts';
 import { sourcesRoutes } from './sources.ts';
 

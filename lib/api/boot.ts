@@ -2,11 +2,11 @@ import { type ServerType, serve } from '@hono/node-server';
 import { type Config, ConfigError, assertApiSecured } from '../config.ts';
 import { assertPostgresReady, createSql } from '../db/client.ts';
 import { listMigrations } from '../db/migrate.ts';
+import { addressMatcher } from '../http/addresses.ts';
 import type { Logger } from '../log.ts';
 import { JobQueue, queueSettings } from '../queue/queue.ts';
 import { assertRedisReady, createRedis } from '../redis.ts';
 import { loadSourceRegistry } from '../sources/registry.ts';
-import { addressMatcher } from '../http/addresses.ts';
 import { createApp } from './app.ts';
 
 export interface ApiProcess {

@@ -2,8 +2,8 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { isConnectionError } from '../db/client.ts';
 import { ApiError } from '../errors.ts';
-import { QueueFullError } from '../queue/queue.ts';
 import type { Logger } from '../log.ts';
+import { QueueFullError } from '../queue/queue.ts';
 
 export function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
   return { error: { code, message, ...extra } };

@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import { type PostCursor, listPosts } from '../db/posts.ts';
 import { ApiError } from '../errors.ts';
-import { textProblem } from '../text.ts';
 import { isLegacySourceName } from '../legacy/source-names.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
+import { textProblem } from '../text.ts';
 import type { ApiDeps } from './deps.ts';
-import { Turns } from './turns.ts';
 import { presentPost } from './present.ts';
+import { Turns } from './turns.ts';
 import { MAX_QUERY_LENGTH, integerParam } from './validate.ts';
 
 export function postsRoutes(deps: ApiDeps) {

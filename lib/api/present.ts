@@ -1,6 +1,6 @@
 // What the API shows: times as ISO 8601 UTC strings, snake_case fields, nothing internal (lease tokens).
 import type { StoredPost } from '../db/posts.ts';
-import type { Job } from '../queue/job.ts';
+import type { Job } from '../model/job.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const isoDate = (date: Date | null) => (date === null ? null : date.toISOString());

@@ -1,8 +1,8 @@
 // Request checks at the edge: each failure names the field and what was expected.
 import { BACKUP_TYPES, type BackupType } from '../backup/files.ts';
 import { ApiError } from '../errors.ts';
-import { textProblem } from '../text.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
+import { textProblem } from '../text.ts';
 
 export interface ScrapeRequest {
   source: string;

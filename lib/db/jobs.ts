@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import type { Job, JobFailure, JobStatus } from '../queue/job.ts';
+import type { Job, JobFailure, JobStatus } from '../model/job.ts';
 import type { Sql } from './client.ts';
 import { storableJson, storableText } from './storable.ts';
 

@@ -1,6 +1,6 @@
-import type { ScrapedPost } from '../sources/types.ts';
-import type { Sql } from './client.ts';
 import { publicUrl, withPublicLinks } from '../http/public-url.ts';
+import type { ScrapedPost } from '../model/post.ts';
+import type { Sql } from './client.ts';
 import { storableJson, storableOptionalText, storableText } from './storable.ts';
 
 export interface StoredPost {

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import type { ScrapeState } from '../scrape/incremental.ts';
+import type { ScrapeState } from '../model/post.ts';
 import type { Sql } from './client.ts';
 import { storableJson } from './storable.ts';
 

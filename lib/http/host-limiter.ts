@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { transient } from '../errors.ts';
+import type { RateLimit } from '../model/rate-limit.ts';
 import { queueKeys } from '../queue/keys.ts';
 import { sleep } from '../sleep.ts';
-import type { RateLimit } from '../sources/types.ts';
 import type { HostLimiter } from './client.ts';
 
 const ACQUIRE = readFileSync(new URL('./lua/host-acquire-3.lua', import.meta.url), 'utf8');

@@ -9,7 +9,7 @@ import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Sql } from '../db/client.ts';
 import { upsertPosts } from '../db/posts.ts';
-import type { ScrapedPost } from '../sources/types.ts';
+import type { ScrapedPost } from '../model/post.ts';
 import { StartupError } from '../startup-error.ts';
 import { readCsv } from './csv.ts';
 import { normaliseSourceName } from './source-names.ts';

@@ -1,8 +1,9 @@
 // A scrape-all job is a parent record whose children are ordinary scrape jobs. The parent never runs: its
 // status and totals are read from its children, and once every child has finished the history flusher
 // records its final state (settleParents): copying a child to history puts its parent in the unsettled set.
-import { type Job, type JobStatus, fromHash, isFinal } from './job.ts';
+import { type Job, type JobStatus, isFinal } from '../model/job.ts';
 import type { JobQueue } from './queue.ts';
+import { fromHash } from './record.ts';
 
 export interface FamilySummary {
   status: JobStatus;

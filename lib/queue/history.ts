@@ -3,9 +3,10 @@ import type { Sql } from '../db/client.ts';
 import { getJobHistory, isRefusedRow, saveJobHistory } from '../db/jobs.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
+import { isFinal, type Job } from '../model/job.ts';
 import { settleParents } from './family.ts';
-import { fromHash, isFinal, type Job } from './job.ts';
 import type { JobQueue } from './queue.ts';
+import { fromHash } from './record.ts';
 
 // Small batches: copying one stalls this worker's event loop, and a job that arrives meanwhile waits for it (a
 // batch of 200 doubled the add->start p99 in bench:queue); the drain below takes as many as there are.

@@ -1,7 +1,7 @@
 // Every Redis key the system uses (the queue's and the upstream limiter's), from one prefix (REDIS_PREFIX, "vibe" by default) so tests can run side by
 // side in one Redis, each under its own prefix.
 
-import type { FinalStatus } from './job.ts';
+import type { FinalStatus } from '../model/job.ts';
 
 /** The final statuses counted in a ZSET by finish time; dead jobs have their own list. */
 export type CountedStatus = Exclude<FinalStatus, 'dead'>;

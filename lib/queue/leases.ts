@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { type Job, type JobFailure, type JobProgress, fromHash, pairsToHash } from './job.ts';
+import type { Job, JobFailure, JobProgress } from '../model/job.ts';
 import type { JobQueue } from './queue.ts';
+import { fromHash, pairsToHash } from './record.ts';
 
 export type ClaimResult = { status: 'claimed'; job: Job; token: string } | { status: 'missing' | 'gone' };
 export type RenewResult = 'ok' | 'cancel_requested' | 'lost';

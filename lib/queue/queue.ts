@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
-import { type FinalStatus, type Job, type JobStatus, type NewJob, fromHash, isFinal, toHashFields } from './job.ts';
+import { type FinalStatus, type Job, type JobStatus, type NewJob, isFinal } from '../model/job.ts';
 import { type QueueKeys, queueKeys } from './keys.ts';
+import { fromHash, toHashFields } from './record.ts';
 import { type QueueScripts, defineScripts } from './scripts.ts';
 
 export interface QueueSettings {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { FINAL_STATUSES } from './job.ts';
+import { FINAL_STATUSES } from '../model/job.ts';
 
 // Each script's file name ends with how many keys it takes (BullMQ's convention); the shared helpers in
 // include-shared.lua are prepended so every script sees the same insert_pending, finalize and claim_fields.

@@ -7,13 +7,8 @@
 // stopped (`gap.resume`, a position the source gave) down to the mark. A source that gives no such position is read
 // from the newest post down to the mark in one pass; what is stored already does not use up the budget, so each
 // run gets further. The mark moves only when a run read all the way down to it.
+import type { HighWaterMark, ScrapeState } from '../model/post.ts';
 import type { CutBy } from './intake.ts';
-import type { HighWaterMark } from '../sources/types.ts';
-
-export interface ScrapeState {
-  mark: HighWaterMark;
-  gap: { top: HighWaterMark; resume: unknown; openedAt: Date } | null;
-}
 
 export interface Pass {
   /** Where this pass stops: posts at or below it end the listing. */

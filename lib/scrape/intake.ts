@@ -1,9 +1,9 @@
 // What a run keeps of each page a source reads, decided in one place for every source. Listings are read newest
+import type { HighWaterMark, ScrapedPost, TakePage } from '../model/post.ts';
 // first; a page's posts are kept down to the stop mark (the newest post an earlier run reached), posts already
 // stored are kept (their fields refresh) but do not use up the run's budget, and the budget of new posts and pages
 // is shared by every listing a source reads in the run. A run cut short by its budget says so, and the caller
 // does not move the mark past what it did not read (lib/scrape/incremental.ts).
-import type { HighWaterMark, ScrapedPost, TakePage } from '../sources/types.ts';
 
 /** The run's budget, shared by its passes and listings. */
 export interface RunBudget {

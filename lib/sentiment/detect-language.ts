@@ -3,8 +3,8 @@
 // separate French from English. Italian, Portuguese and Dutch are recognised too, only so that they are
 // reported as themselves (unsupported) instead of as the nearest supported language.
 import languageWords from './data/language-words.json' with { type: 'json' };
-import { MODELS } from './models.ts';
 import { dictionaryValence } from './model.ts';
+import { MODELS } from './models.ts';
 import { normalizeTokens } from './rules.ts';
 import { cleanText, tokenize } from './tokenize.ts';
 

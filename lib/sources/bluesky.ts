@@ -1,8 +1,9 @@
 // Bluesky posts, through app.bsky.feed.searchPosts (newest first). The search needs a logged-in account: a
 // session is created once per worker process with an app password, then reused and refreshed as it expires.
 import { JobError, permanent } from '../errors.ts';
+import type { ScrapedPost } from '../model/post.ts';
 import { list, record, text, toDate, toNumber } from '../scrape/values.ts';
-import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
+import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
 // The searchPosts lexicon allows 1-100 posts a page.
 const MAX_PAGE_SIZE = 100;

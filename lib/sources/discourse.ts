@@ -4,9 +4,10 @@
 import { ConfigError } from '../config.ts';
 import { JobError, permanent, transient } from '../errors.ts';
 import type { HttpResponse } from '../http/client.ts';
+import type { ScrapedPost } from '../model/post.ts';
 import { htmlToText } from '../scrape/html-text.ts';
 import { list, record, text, toDate, toNumber } from '../scrape/values.ts';
-import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
+import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
 const POSTS_PER_SEARCH_PAGE = 50;
 // SearchController answers HTTP 400 past page 10 (PAGE_LIMIT in app/controllers/search_controller.rb, 2024).

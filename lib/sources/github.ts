@@ -2,9 +2,10 @@
 // (GET /search/issues, API version 2022-11-28). Bodies are markdown and kept as such.
 import { JobError, permanent } from '../errors.ts';
 import type { HttpResponse } from '../http/client.ts';
+import type { ScrapedPost } from '../model/post.ts';
 import { linkWithRel, onOrigin } from '../scrape/link-header.ts';
 import { list, record, text, toDate, toNumber } from '../scrape/values.ts';
-import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
+import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
 const API_VERSION = '2022-11-28';
 const MAX_PER_PAGE = 100;

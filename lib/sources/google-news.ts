@@ -1,9 +1,10 @@
 // Google News search results, read from its RSS feed (/rss/search). One request answers the whole query: the
 // feed has no pagination and returns up to about 100 items, in Google's order (not by date).
 import { permanent } from '../errors.ts';
+import type { ScrapedPost } from '../model/post.ts';
 import { type FeedEntry, parseFeed } from '../scrape/feed.ts';
 import { htmlToText } from '../scrape/html-text.ts';
-import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
+import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
 /** Google documents no maximum; longer queries are refused to keep the feed address short. */
 const MAX_QUERY_LENGTH = 500;

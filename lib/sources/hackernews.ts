@@ -1,8 +1,9 @@
 // Hacker News stories and comments that mention the query, newest first, from the Algolia HN Search API.
 import { permanent } from '../errors.ts';
+import type { ScrapedPost } from '../model/post.ts';
 import { htmlToText } from '../scrape/html-text.ts';
 import { fromUnixSeconds, list, record, text, toDate, toNumber } from '../scrape/values.ts';
-import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
+import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
 const PAGE_SIZE = 100;
 // Algolia refuses queries longer than 512 bytes.

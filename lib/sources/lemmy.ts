@@ -2,9 +2,10 @@
 // federate, so one post can come back from several of them: it is kept once, under its ActivityPub id.
 import { ConfigError } from '../config.ts';
 import { JobError, permanent } from '../errors.ts';
+import type { ScrapedPost } from '../model/post.ts';
 import { decodeEntities } from '../scrape/html-text.ts';
 import { record, text, toNumber } from '../scrape/values.ts';
-import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
+import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
 // The API refuses a larger `limit` (Lemmy 0.19, SearchForm: "limit max 50").
 const MAX_PAGE_SIZE = 50;

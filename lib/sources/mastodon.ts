@@ -4,10 +4,11 @@
 import { ConfigError } from '../config.ts';
 import { JobError, permanent } from '../errors.ts';
 import type { HttpResponse } from '../http/client.ts';
+import type { ScrapedPost } from '../model/post.ts';
 import { htmlToText } from '../scrape/html-text.ts';
 import { linkWithRel, onOrigin } from '../scrape/link-header.ts';
 import { list, record, text, toDate, toNumber } from '../scrape/values.ts';
-import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
+import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
 // Both endpoints serve at most 40 statuses a page.
 const MAX_PER_PAGE = 40;

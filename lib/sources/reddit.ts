@@ -3,10 +3,11 @@
 // Anonymous JSON (www.reddit.com/search.json) answers 403 or an HTML page since 2026, so it is never called.
 import { JobError, permanent } from '../errors.ts';
 import type { HttpClient } from '../http/client.ts';
+import type { ScrapedPost } from '../model/post.ts';
 import { type FeedEntry, parseFeed } from '../scrape/feed.ts';
 import { decodeEntities, htmlToText } from '../scrape/html-text.ts';
 import { fromUnixSeconds, list, record, text, toNumber } from '../scrape/values.ts';
-import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
+import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
 const PUBLIC_ORIGIN = 'https://www.reddit.com';
 const API_PAGE_SIZE = 100;

@@ -2,8 +2,9 @@ import { readdirSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Config, ConfigError, EnvReader } from '../config.ts';
+import type { RateLimit } from '../model/rate-limit.ts';
 import { StartupError } from '../startup-error.ts';
-import type { RateLimit, Source, SourceModule } from './types.ts';
+import type { Source, SourceModule } from './types.ts';
 
 export interface SourceRegistry {
   get(name: string): Source | undefined;

@@ -1,9 +1,11 @@
 // Stack Overflow (or another Stack Exchange site) questions that match the query, newest first, from the
 // Stack Exchange API's /search/advanced.
 import { JobError, permanent, transient } from '../errors.ts';
+import type { ScrapedPost } from '../model/post.ts';
+import type { RateLimit } from '../model/rate-limit.ts';
 import { decodeEntities, htmlToText } from '../scrape/html-text.ts';
 import { fromUnixSeconds, list, record, text, toNumber } from '../scrape/values.ts';
-import type { RateLimit, ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
+import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
 // The API's largest page.
 const PAGE_SIZE = 100;

@@ -6,11 +6,12 @@
 import type { Cheerio } from 'cheerio';
 import { JobError, permanent } from '../errors.ts';
 import type { HttpClient } from '../http/client.ts';
-import { cheerio } from '../scrape/cheerio.ts';
-import { formatChanged, rejectLoginUrl, rejectUnreadablePage } from '../scrape/walls.ts';
-import { record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { Logger } from '../log.ts';
-import type { ScrapeContext, ScrapedPage, ScrapedPost, Source, SourceSetup } from './types.ts';
+import type { ScrapedPost } from '../model/post.ts';
+import { cheerio } from '../scrape/cheerio.ts';
+import { record, text, toDate, toNumber } from '../scrape/values.ts';
+import { formatChanged, rejectLoginUrl, rejectUnreadablePage } from '../scrape/walls.ts';
+import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
 const REVIEWS_PER_PAGE = 20;
 const SITE = { name: 'Trustpilot', source: 'lib/sources/trustpilot.ts' };

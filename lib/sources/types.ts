@@ -3,24 +3,8 @@
 import type { EnvReader } from '../config.ts';
 import type { HttpClient } from '../http/client.ts';
 import type { Logger } from '../log.ts';
-
-/** A post as a source maps it, before it is stored. */
-export interface ScrapedPost {
-  externalId: string;
-  url: string;
-  author: string | null;
-  title: string | null;
-  /** Plain text: HTML stripped, entities decoded, paragraphs kept as blank lines. */
-  text: string;
-  /** The upstream's own score: Trustpilot stars 1-5, a vote count elsewhere. */
-  rating: number | null;
-  language: string | null;
-  publishedAt: Date;
-  /** The company's public answer, where the upstream has one. */
-  reply: { text: string; publishedAt: Date | null } | null;
-  /** Upstream fields worth keeping that have no column (country, tags, comment counts, partial: true, ...). */
-  extra: Record<string, unknown>;
-}
+import type { HighWaterMark, ScrapedPost, TakePage } from '../model/post.ts';
+import type { RateLimit } from '../model/rate-limit.ts';
 
 /** One page (or batch) of results, yielded as soon as it is parsed so the worker can store it and report progress. */
 export interface ScrapedPage {
@@ -37,27 +21,6 @@ export interface ScrapedPage {
    */
   resumeAt?: unknown;
 }
-
-/** The newest post earlier runs of the same (source, query) stored: an incremental scrape stops when it reaches it. */
-export interface HighWaterMark {
-  publishedAt: Date;
-  externalId: string;
-}
-
-/** What the run keeps of one page of a newest-first listing (lib/scrape/intake.ts decides it for every source). */
-export interface Taken {
-  /** The posts to yield: the page's posts above the stop mark, up to the run's budget. */
-  posts: ScrapedPost[];
-  /** How many of them were not stored before. */
-  added: number;
-  /** Whether to read this listing on: false once it reached the stop mark or the budget ran out. */
-  more: boolean;
-  /** The run's whole budget is used up: read no other listing either. */
-  spent: boolean;
-}
-
-/** `atMost`: the listing's own share of new posts, for sources that read several listings in one run. */
-export type TakePage = (posts: ScrapedPost[], options?: { atMost?: number }) => Promise<Taken>;
 
 export interface ScrapeContext {
   query: string;
@@ -76,14 +39,6 @@ export interface ScrapeContext {
   /** Every page read goes through it, and its answer decides whether to read on. */
   take: TakePage;
   log: Logger;
-}
-
-/** Requests to one upstream host, across the whole fleet of workers. */
-export interface RateLimit {
-  requests: number;
-  perMs: number;
-  /** Requests in flight at once to one host. */
-  concurrency: number;
 }
 
 export interface SourceSetting {

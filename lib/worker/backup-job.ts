@@ -4,8 +4,8 @@ import { type BackupType, BACKUP_TYPES, backupName, pruneBackups } from '../back
 import { runPgTool } from '../backup/pg-dump.ts';
 import type { Config } from '../config.ts';
 import { permanent, transient } from '../errors.ts';
-import type { Job } from '../queue/job.ts';
-import type { JobContext } from './scrape-job.ts';
+import type { Job } from '../model/job.ts';
+import type { JobContext } from '../model/job.ts';
 
 export type BackupConfig = Pick<Config, 'databaseUrl' | 'backupDir' | 'backupKeepHourly' | 'backupKeepDaily' | 'backupKeepManual'>;
 

@@ -4,7 +4,7 @@ import { getScrapeState, recordSourceRun, saveScrapeState, storedExternalIds } f
 import { JobError, permanent, transient } from '../errors.ts';
 import { type HttpClient, withSourceLimits } from '../http/client.ts';
 import type { Logger } from '../log.ts';
-import type { Job, JobProgress } from '../queue/job.ts';
+import type { Job, JobContext, JobProgress } from '../model/job.ts';
 import { type PassOutcome, nextState, planPasses, reachedMark, runKind } from '../scrape/incremental.ts';
 import { PageIntake, type RunBudget } from '../scrape/intake.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
@@ -17,11 +17,6 @@ export interface ScrapeDeps {
   log: Logger;
   /** What one incremental run may read at most (SCRAPE_MAX_NEW_POSTS, SCRAPE_MAX_PAGES). */
   limits: { maxNewPosts: number; maxPages: number };
-}
-
-export interface JobContext {
-  signal: AbortSignal;
-  reportProgress(progress: JobProgress): Promise<void>;
 }
 
 /**

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { type JobError, permanent, toJobError, transient } from '../errors.ts';
 import type { LogLevel } from '../config.ts';
+import { type JobError, permanent, toJobError, transient } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Job, JobFailure, JobProgress } from '../model/job.ts';
+import type { JobContext } from '../model/job.ts';
 import { retryDelayMs } from '../queue/backoff.ts';
-import type { Job, JobFailure, JobProgress } from '../queue/job.ts';
 import { type FinishDetails, type FinishOutcome, JobLeases } from '../queue/leases.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import { pause, sleep } from '../sleep.ts';
 import { JobAborted, abortCause } from './abort.ts';
 import { FinishBatcher } from './finish-batcher.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
-import type { JobContext } from './scrape-job.ts';
 
 export type JobHandler = (job: Job, ctx: JobContext) => Promise<Record<string, unknown>>;
 

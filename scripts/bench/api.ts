@@ -11,37 +11,13 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { type Service, type Summary, boxCpu, cell, cpuPressureTotalUs, entryArgs, finishMachine, intList, intValue, log, parseParams, percentile, printTable, procCpuMs, round, sampleRss, sleep, startProcess, stopProcess, summarize, treeCpuMs, treeRunqueueWaitMs, writeResult } from './common.ts';
+import { summarizeCpuProfile } from './cpu-profile.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { WORKER_NODE_FLAGS } from '../../lib/worker/node-flags.ts';
-import { freePort } from '../../test/helpers/private-redis.ts';
-import {
-  type Service,
-  type Summary,
-  boxCpu,
-  cell,
-  cpuPressureTotalUs,
-  entryArgs,
-  finishMachine,
-  intList,
-  intValue,
-  log,
-  parseParams,
-  percentile,
-  printTable,
-  procCpuMs,
-  round,
-  sampleRss,
-  sleep,
-  startProcess,
-  stopProcess,
-  summarize,
-  treeCpuMs,
-  treeRunqueueWaitMs,
-  writeResult,
-} from './common.ts';
 import { RATE_LIMIT, startPageBench } from './page-bench.ts';
 import { JOB_LIMIT } from './page-server.ts';
-import { summarizeCpuProfile } from './cpu-profile.ts';
+import { freePort } from '../../test/helpers/private-redis.ts';
 
 interface LoadgenConfig {
   base: string;

@@ -7,30 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { ROOT, type Summary, cell, describeMachine, finishMachine, guard, intList, intValue, log, once, parseParams, printTable, procCpuMs, round, summarize, writeResult } from './common.ts';
 import { createSql } from '../../lib/db/client.ts';
 import { upsertPosts } from '../../lib/db/posts.ts';
 import { silentLogger } from '../../lib/log.ts';
+import type { ScrapedPost } from '../../lib/model/post.ts';
 import { parseReviewPage } from '../../lib/sources/trustpilot.ts';
-import type { ScrapedPost } from '../../lib/sources/types.ts';
 import { startServices } from '../../test/helpers/services.ts';
-import {
-  ROOT,
-  type Summary,
-  cell,
-  describeMachine,
-  finishMachine,
-  guard,
-  intList,
-  intValue,
-  log,
-  once,
-  parseParams,
-  printTable,
-  procCpuMs,
-  round,
-  summarize,
-  writeResult,
-} from './common.ts';
 
 const { common, values } = parseParams({ posts: { type: 'string' }, batches: { type: 'string' }, lanes: { type: 'string' } }, { reps: 3 });
 const P = {

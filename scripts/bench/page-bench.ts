@@ -1,9 +1,9 @@
 // What the scrape and api benches both start with: the machine described, dist/ or tsx prepared, a database and
 // Redis prefix of their own, the fake Trustpilot, and a time limit that cleans all of it up.
-import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
-import { startServices } from '../../test/helpers/services.ts';
 import { type CommonParams, describeMachine, guard, once, prepareEntry } from './common.ts';
+import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
 import { startPageServer } from './page-server.ts';
+import { startServices } from '../../test/helpers/services.ts';
 
 // Politeness would hold one worker to 1 page/s on Trustpilot; the benches measure the worker, so the fleet-wide
 // limit is raised out of the way (a million requests a second, 64 in flight). The per-process rule of one request at

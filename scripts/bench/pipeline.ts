@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startFakeUpstream } from '../../test/helpers/fake-upstream.ts';
-import { spawnEntry, stopProcess } from '../../test/helpers/processes.ts';
 import { freePort } from '../../test/helpers/private-redis.ts';
+import { spawnEntry, stopProcess } from '../../test/helpers/processes.ts';
 import { startServices } from '../../test/helpers/services.ts';
 import { BT_PAGE_1, serveBt } from '../../test/helpers/trustpilot-upstream.ts';
 

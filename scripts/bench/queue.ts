@@ -10,13 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Redis } from 'ioredis';
 import postgres from 'postgres';
+import { ROOT, describeMachine, finishMachine, intValue, log, parseParams, percentile, printTable, round, sleep, summarize, writeResult } from './common.ts';
 import { createSql } from '../../lib/db/client.ts';
 import { ensureDatabase, migrate } from '../../lib/db/migrate.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { JobQueue, type JobSpec } from '../../lib/queue/queue.ts';
 import { createRedis } from '../../lib/redis.ts';
 import { startPrivateRedis } from '../../test/helpers/private-redis.ts';
-import { ROOT, describeMachine, finishMachine, intValue, log, parseParams, percentile, printTable, round, sleep, summarize, writeResult } from './common.ts';
 
 const { common, values } = parseParams({ n: { type: 'string' } }, { reps: 3 });
 const N = intValue(values, 'n', common.quick ? 1_000 : 10_000, 100, 200_000);

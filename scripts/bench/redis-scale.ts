@@ -7,10 +7,11 @@
 //   tsx scripts/bench/redis-scale.ts [--quick] [--jobs N] [--out-dir bench-results]
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { fromHash, type Job } from '../../lib/queue/job.ts';
+import { describeMachine, finishMachine, intValue, log, parseParams, printTable, round, summarize, writeResult } from './common.ts';
+import type { Job } from '../../lib/model/job.ts';
 import { JobLeases } from '../../lib/queue/leases.ts';
 import { JobQueue, type QueueSettings } from '../../lib/queue/queue.ts';
-import { describeMachine, finishMachine, intValue, log, parseParams, printTable, round, summarize, writeResult } from './common.ts';
+import { fromHash } from '../../lib/queue/record.ts';
 
 const { common: P, values } = parseParams({ jobs: { type: 'string' } }, { reps: 5 });
 // N is even, so the mixed scenario splits it in two.

@@ -8,33 +8,11 @@
 // Writes <out-dir>/scrape-<UTC time>.json; field names follow peer-crawlee's where the figure is the same.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { type PeerRun, type Summary, cell, entryArgs, finishMachine, intList, intValue, log, parseParams, printTable, procCpuMs, procMemMb, readJson, round, runPeer, sampleRss, sleep, startProcess, stopProcess, summarize, writeResult } from './common.ts';
+import { summarizeCpuProfile } from './cpu-profile.ts';
 import { WORKER_NODE_FLAGS } from '../../lib/worker/node-flags.ts';
-import {
-  type PeerRun,
-  type Summary,
-  cell,
-  entryArgs,
-  finishMachine,
-  intList,
-  intValue,
-  log,
-  parseParams,
-  printTable,
-  procCpuMs,
-  procMemMb,
-  readJson,
-  round,
-  runPeer,
-  sampleRss,
-  sleep,
-  startProcess,
-  stopProcess,
-  summarize,
-  writeResult,
-} from './common.ts';
 import { RATE_LIMIT, startPageBench } from './page-bench.ts';
 import { JOB_LIMIT, PAGES_PER_JOB } from './page-server.ts';
-import { summarizeCpuProfile } from './cpu-profile.ts';
 
 const { common, values } = parseParams(
   { jobs: { type: 'string' }, conc: { type: 'string' }, 'warmup-jobs': { type: 'string' }, 'node-flags': { type: 'string' } },

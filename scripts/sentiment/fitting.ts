@@ -4,11 +4,11 @@
 // is a logistic regression over context-weighted words; a word never seen in training keeps its prior.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { LabelledText } from './datasets.ts';
 import { type LanguageModel, type ModelData, loadModel } from '../../lib/sentiment/model.ts';
 import { type CompiledRules, type RulesSource, compileRules, dictionaryWords, lookUp, normalizeTokens } from '../../lib/sentiment/rules.ts';
 import { cleanText, tokenize } from '../../lib/sentiment/tokenize.ts';
 import { weigh } from '../../lib/sentiment/weigh.ts';
-import type { LabelledText } from './datasets.ts';
 
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 export const MIN_DOCS = 3;

@@ -1,7 +1,8 @@
 // A source's scrape context as the worker builds it, for tests that drive one source directly: its pages go
 // through the same intake as in a run (stop mark, budget), with `stored` standing for what the database holds.
+import type { HighWaterMark } from '../../lib/model/post.ts';
 import { PageIntake } from '../../lib/scrape/intake.ts';
-import type { HighWaterMark, ScrapeContext } from '../../lib/sources/types.ts';
+import type { ScrapeContext } from '../../lib/sources/types.ts';
 
 type Fields = Omit<ScrapeContext, 'take' | 'resumeFrom'> & { resumeFrom?: unknown };
 

@@ -2,7 +2,7 @@
 // jobs through the queue against a fake upstream (point SOURCE_BASE_URL_<NAME> at it in `env`).
 import { loadConfig } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
-import type { Job } from '../../lib/queue/job.ts';
+import type { Job } from '../../lib/model/job.ts';
 import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
 import { type WorkerProcess, startWorkerProcess } from '../../lib/worker/boot.ts';
 import { type TestServices, startServices } from './services.ts';

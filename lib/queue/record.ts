@@ -1,70 +1,5 @@
-// The job record as stored in its Redis hash (strings, times in ms) and as the rest of the code sees it.
-
-export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'dead'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-/** The statuses a job never leaves by itself (only a manual retry of a failed or dead one does): the one list, Lua included. */
-export const FINAL_STATUSES = ['completed', 'failed', 'cancelled', 'dead'] as const satisfies readonly JobStatus[];
-export type FinalStatus = (typeof FINAL_STATUSES)[number];
-export type JobKind = 'scrape' | 'scrape-all' | 'backup';
-
-export interface JobProgress {
-  pages_done: number;
-  pages_planned: number | null;
-  found: number;
-  inserted: number;
-}
-
-export interface JobFailure {
-  code: string;
-  message: string;
-  attempt?: number;
-  at?: number;
-}
-
-export interface Job {
-  id: string;
-  kind: JobKind;
-  source: string;
-  query: string;
-  limit: number;
-  priority: number;
-  status: JobStatus;
-  attempts: number;
-  maxAttempts: number;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  /** When a retry is due, while the job waits in the delayed set. */
-  runAt: number | null;
-  progress: JobProgress | null;
-  result: Record<string, unknown> | null;
-  error: JobFailure | null;
-  /** The error of the run before a manual retry (POST /jobs/{id}/retry). */
-  previousError: JobFailure | null;
-  /** Per-attempt time limit (ms); past it the attempt fails with timed_out. */
-  timeoutMs: number | null;
-  worker: string | null;
-  cancelRequested: boolean;
-  /** Ignore the incremental mark and read everything up to `limit`. */
-  fullRescan: boolean;
-  /** The scrape-all job that fanned this one out. */
-  parent: string | null;
-  /** A scrape-all job's children. */
-  children: string[];
-}
-
-export interface NewJob {
-  kind: JobKind;
-  source: string;
-  query: string;
-  limit: number;
-  priority: number;
-  maxAttempts: number;
-  fullRescan?: boolean;
-  parent?: string;
-  children?: string[];
-  timeoutMs?: number;
-}
+// The job record as stored in its Redis hash (strings, times in ms).
+import type { Job, JobKind, JobFailure, JobProgress, JobStatus, NewJob } from '../model/job.ts';
 
 /** The record's fields; the id is the key's suffix and is not stored again (40 B a job). */
 export function toHashFields(job: NewJob, createdAt: number): string[] {
@@ -123,9 +58,6 @@ export function pairsToHash(pairs: string[]): Record<string, string> {
   return hash;
 }
 
-export function isFinal(status: JobStatus): status is FinalStatus {
-  return (FINAL_STATUSES as readonly string[]).includes(status);
-}
 
 function optionalNumber(value: string | undefined): number | null {
   return value === undefined || value === '' ? null : Number(value);
