@@ -4,7 +4,9 @@ import { loadConfig } from './lib/config.ts';
 import { assertPostgresReady, createSql } from './lib/db/client.ts';
 import { createLogger } from './lib/log.ts';
 import { JobQueue, queueSettings } from './lib/queue/queue.ts';
-import { assertRedisReady, createRedis } from './lib/redis.ts';
+import { assertRedisReady, createRedis } from './lib/redis/client.ts';
+import { redisKeys } from './lib/redis/keys.ts';
+import { ScheduleStore } from './lib/scheduler/schedule-store.ts';
 import { scheduleDefinitions, tickHandlers } from './lib/scheduler/schedules.ts';
 import { startScheduler } from './lib/scheduler/scheduler.ts';
 import { loadSourceRegistry } from './lib/sources/registry.ts';
@@ -20,7 +22,8 @@ try {
   await assertPostgresReady(sql, config.databaseUrl);
   const queue = new JobQueue(redis, queueSettings(config));
   await queue.upgradeKeys();
-  const crons = startScheduler(scheduleDefinitions(config), tickHandlers({ config, sql, queue, sources }), { redis, prefix: config.redisPrefix, log });
+  const store = new ScheduleStore(redis, redisKeys(config.redisPrefix));
+  const crons = startScheduler(scheduleDefinitions(config), tickHandlers({ config, sql, queue, sources }), { store, log });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       for (const cron of crons) cron.stop();

@@ -8,7 +8,7 @@ import { silentLogger } from '../lib/log.ts';
 import { copyJobHistory, flushJobHistory } from '../lib/queue/history.ts';
 import { JobLeases } from '../lib/queue/leases.ts';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
-import { createBlockingRedis } from '../lib/redis.ts';
+import { createBlockingRedis } from '../lib/redis/client.ts';
 import { loadSourceRegistry } from '../lib/sources/registry.ts';
 import { type FakeUpstream, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';

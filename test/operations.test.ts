@@ -11,6 +11,8 @@ import { runPgTool } from '../lib/backup/pg-dump.ts';
 import { type Config, loadConfig } from '../lib/config.ts';
 import { silentLogger } from '../lib/log.ts';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
+import { redisKeys } from '../lib/redis/keys.ts';
+import { ScheduleStore } from '../lib/scheduler/schedule-store.ts';
 import { startScheduler } from '../lib/scheduler/scheduler.ts';
 import { scheduleDefinitions, tickHandlers } from '../lib/scheduler/schedules.ts';
 import { loadSourceRegistry } from '../lib/sources/registry.ts';
@@ -213,8 +215,8 @@ describe('operations: backups, restore, schedules and tracked queries', () => {
       'backup-hourly': async () => ({ job_id: null, note: '' }),
       'backup-daily': async () => ({ job_id: null, note: '' }),
     };
-    const first = startScheduler(definitions, handlers, { redis: services.redis, prefix: config.redisPrefix, log: silentLogger });
-    const second = startScheduler(definitions, handlers, { redis: services.redis, prefix: config.redisPrefix, log: silentLogger });
+    const first = startScheduler(definitions, handlers, { store: new ScheduleStore(services.redis, redisKeys(config.redisPrefix)), log: silentLogger });
+    const second = startScheduler(definitions, handlers, { store: new ScheduleStore(services.redis, redisKeys(config.redisPrefix)), log: silentLogger });
     await new Promise((resolve) => setTimeout(resolve, 3_300));
     for (const cron of [...first, ...second]) cron.stop();
     const ticks = new Set(calls.map((at) => at.slice(0, 19)));

@@ -5,7 +5,7 @@ import { type ApiProcess, startApiProcess } from '../lib/api/boot.ts';
 import { loadConfig } from '../lib/config.ts';
 import { silentLogger } from '../lib/log.ts';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
-import { createRedis } from '../lib/redis.ts';
+import { createRedis } from '../lib/redis/client.ts';
 import { sleep } from '../lib/sleep.ts';
 import { type WorkerProcess, startWorkerProcess } from '../lib/worker/boot.ts';
 import { type FakeUpstream, startFakeUpstream } from './helpers/fake-upstream.ts';

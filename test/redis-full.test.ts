@@ -5,7 +5,7 @@ import type { Hono } from 'hono';
 import { createApp } from '../lib/api/app.ts';
 import { silentLogger } from '../lib/log.ts';
 import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
-import { createRedis } from '../lib/redis.ts';
+import { createRedis } from '../lib/redis/client.ts';
 import { loadSourceRegistry } from '../lib/sources/registry.ts';
 import { type PrivateRedis, startPrivateRedis } from './helpers/private-redis.ts';
 import { type TestServices, startServices } from './helpers/services.ts';

@@ -1,15 +1,19 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from '../errors.ts';
+import { redisKeys } from '../redis/keys.ts';
+import { ScheduleStore } from '../scheduler/schedule-store.ts';
 import { authorization, bearerToken, tokenMatcher } from './auth.ts';
+import { backupsRoutes } from './backups.ts';
 import { clientRateLimit } from './client-rate.ts';
 import type { ApiDeps } from './deps.ts';
 import { errorBody, renderError } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { jobsRoutes } from './jobs.ts';
-import { backupsRoutes, queriesRoutes, scheduleRoutes } from './operations.ts';
 import { postsRoutes } from './posts.ts';
+import { queriesRoutes } from './queries.ts';
 import { isJsonType } from './read-json.ts';
+import { scheduleRoutes } from './schedule.ts';
 import { sourcesRoutes } from './sources.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -23,7 +27,8 @@ export function createApp(deps: ApiDeps): Hono {
       onError: (c) => c.json(errorBody('payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`), 413),
     }),
   );
-  app.use(clientRateLimit(deps.config, deps.redis, deps.queue.keys));
+  const keys = redisKeys(deps.config.redisPrefix);
+  app.use(clientRateLimit(deps.config, deps.redis, keys));
   const roleOfToken = tokenMatcher(deps.config);
   app.use(authorization(deps.config, (c) => roleOfToken(bearerToken(c.req.header('authorization')))));
   app.use(requireJsonBodies);
@@ -32,7 +37,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.route('/posts', postsRoutes(deps));
   app.route('/sources', sourcesRoutes(deps));
   app.route('/queries', queriesRoutes(deps));
-  app.route('/schedule', scheduleRoutes(deps));
+  app.route('/schedule', scheduleRoutes(deps, new ScheduleStore(deps.redis, keys)));
   app.route('/backups', backupsRoutes(deps));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => renderError(error, c, deps.log));

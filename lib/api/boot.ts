@@ -5,7 +5,7 @@ import { listMigrations } from '../db/migrate.ts';
 import { addressMatcher } from '../http/addresses.ts';
 import type { Logger } from '../log.ts';
 import { JobQueue, queueSettings } from '../queue/queue.ts';
-import { assertRedisReady, createRedis } from '../redis.ts';
+import { assertRedisReady, createRedis } from '../redis/client.ts';
 import { loadSourceRegistry } from '../sources/registry.ts';
 import { createApp } from './app.ts';
 

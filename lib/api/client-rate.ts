@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { addressMatcher } from '../http/addresses.ts';
-import type { QueueKeys } from '../queue/keys.ts';
+import type { RedisKeys } from '../redis/keys.ts';
 import { clientAddress } from './client-address.ts';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -13,7 +13,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * shares the count (a fixed window: one INCR a request). For deployments without nginx's limit_req in front; with
  * nginx, its own limit applies first and this one sees the client's address through X-Real-IP.
  */
-export function clientRateLimit(config: Pick<Config, 'apiClientRate' | 'trustedProxies'>, redis: Redis, keys: QueueKeys): MiddlewareHandler {
+export function clientRateLimit(config: Pick<Config, 'apiClientRate' | 'trustedProxies'>, redis: Redis, keys: RedisKeys): MiddlewareHandler {
   const { requests, perMs } = config.apiClientRate;
   const trusted = addressMatcher(config.trustedProxies);
   return async (c, next) => {

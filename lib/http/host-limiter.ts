@@ -1,24 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { transient } from '../errors.ts';
 import type { RateLimit } from '../model/rate-limit.ts';
-import { queueKeys } from '../queue/keys.ts';
+import { redisKeys } from '../redis/keys.ts';
+import { defineScriptSet } from '../redis/scripts.ts';
 import { sleep } from '../sleep.ts';
 import type { HostLimiter } from './client.ts';
 
-const ACQUIRE = readFileSync(new URL('./lua/host-acquire-3.lua', import.meta.url), 'utf8');
-const HOLD = readFileSync(new URL('./lua/host-hold-1.lua', import.meta.url), 'utf8');
-const EXTEND = readFileSync(new URL('./lua/host-extend-1.lua', import.meta.url), 'utf8');
+const SCRIPTS = { acquire: 'host-acquire-3', hold: 'host-hold-1', extend: 'host-extend-1' } as const;
 // An in-flight slot lives this long unless its request extends it: a worker killed mid-request frees its slot
 // within this, while a slow download keeps its own.
 const IN_FLIGHT_TTL_MS = 15_000;
-
-type LimiterCommands = {
-  vibeHostAcquire(admissions: string, inFlight: string, hold: string, token: string, requests: number, perMs: number, concurrency: number, inFlightTtlMs: number): Promise<number>;
-  vibeHostHold(hold: string, ms: number): Promise<number>;
-  vibeHostExtend(inFlight: string, token: string, ms: number): Promise<number>;
-};
 
 /**
  * Per-host politeness shared by every worker through Redis: at most `requests` per `perMs` and `concurrency`
@@ -26,13 +18,8 @@ type LimiterCommands = {
  * through: the attempt fails as rate-limited with that delay, so the job frees its slot and retries later.
  */
 export function createHostLimiter(redis: Redis, prefix: string, options: { maxWaitMs?: number; inFlightTtlMs?: number } = {}): HostLimiter {
-  const keys = queueKeys(prefix);
-  const commands = redis as unknown as Redis & LimiterCommands;
-  if (!('vibeHostAcquire' in redis)) {
-    redis.defineCommand('vibeHostAcquire', { lua: ACQUIRE, numberOfKeys: 3 });
-    redis.defineCommand('vibeHostHold', { lua: HOLD, numberOfKeys: 1 });
-    redis.defineCommand('vibeHostExtend', { lua: EXTEND, numberOfKeys: 1 });
-  }
+  const keys = redisKeys(prefix);
+  const scripts = defineScriptSet(redis, { namespace: 'vibe_host', dir: new URL('./lua/', import.meta.url), files: SCRIPTS });
   const maxWaitMs = options.maxWaitMs ?? 30_000;
   const inFlightTtlMs = options.inFlightTtlMs ?? IN_FLIGHT_TTL_MS;
 
@@ -43,9 +30,9 @@ export function createHostLimiter(redis: Redis, prefix: string, options: { maxWa
       const startedAt = Date.now();
       for (;;) {
         signal.throwIfAborted();
-        const wait = await commands.vibeHostAcquire(hostKeys.admissions, hostKeys.inFlight, hostKeys.holdUntil, token, limit.requests, limit.perMs, limit.concurrency, inFlightTtlMs);
+        const wait = Number(await scripts.run('acquire', [hostKeys.admissions, hostKeys.inFlight, hostKeys.holdUntil], [token, limit.requests, limit.perMs, limit.concurrency, inFlightTtlMs]));
         if (wait === 0) {
-          const keepAlive = setInterval(() => void commands.vibeHostExtend(hostKeys.inFlight, token, inFlightTtlMs).catch(() => {}), inFlightTtlMs / 3);
+          const keepAlive = setInterval(() => void scripts.run('extend', [hostKeys.inFlight], [token, inFlightTtlMs]).catch(() => {}), inFlightTtlMs / 3);
           keepAlive.unref();
           return () => {
             clearInterval(keepAlive);
@@ -61,7 +48,7 @@ export function createHostLimiter(redis: Redis, prefix: string, options: { maxWa
       }
     },
     async hold(host: string, ms: number) {
-      await commands.vibeHostHold(keys.host(host).holdUntil, Math.ceil(ms));
+      await scripts.run('hold', [keys.host(host).holdUntil], [Math.ceil(ms)]);
     },
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { type FinalStatus, type Job, type JobStatus, type NewJob, isFinal } from '../model/job.ts';
-import { type QueueKeys, queueKeys } from './keys.ts';
+import { type RedisKeys, redisKeys } from '../redis/keys.ts';
 import { fromHash, toHashFields } from './record.ts';
 import { type QueueScripts, defineScripts } from './scripts.ts';
 
@@ -71,14 +71,14 @@ export function queueSettings(config: Config): QueueSettings {
 
 /** The producer's and the inspector's view of the queue: what the API needs. Workers use JobLeases. */
 export class JobQueue {
-  readonly keys: QueueKeys;
+  readonly keys: RedisKeys;
   readonly scripts: QueueScripts;
 
   constructor(
     readonly redis: Redis,
     readonly settings: QueueSettings,
   ) {
-    this.keys = queueKeys(settings.prefix);
+    this.keys = redisKeys(settings.prefix);
     this.scripts = defineScripts(redis);
   }
 

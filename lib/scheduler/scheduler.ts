@@ -1,8 +1,8 @@
 import { Cron } from 'croner';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
 import { StartupError } from '../startup-error.ts';
-import { type ScheduleDefinition, type ScheduleName, type TickOutcome, claimTick, recordRun } from './schedules.ts';
+import type { ScheduleStore } from './schedule-store.ts';
+import type { ScheduleDefinition, ScheduleName, TickOutcome } from './schedules.ts';
 
 /**
  * Starts one croner job per schedule (UTC). A tick is claimed in Redis before it runs, so several schedulers
@@ -11,7 +11,7 @@ import { type ScheduleDefinition, type ScheduleName, type TickOutcome, claimTick
 export function startScheduler(
   definitions: ScheduleDefinition[],
   handlers: Record<ScheduleName, () => Promise<TickOutcome>>,
-  deps: { redis: Redis; prefix: string; log: Logger },
+  deps: { store: ScheduleStore; log: Logger },
 ): Cron[] {
   const crons = definitions.map((definition) => {
     try {
@@ -20,16 +20,16 @@ export function startScheduler(
         tick.setMilliseconds(0);
         const log = deps.log.child({ schedule: definition.name, tick: tick.toISOString() });
         try {
-          if (!(await claimTick(deps.redis, deps.prefix, definition.name, tick))) {
+          if (!(await deps.store.claimTick(definition.name, tick))) {
             log.info('schedule_tick_taken_elsewhere');
             return;
           }
           const outcome = await handlers[definition.name]();
-          await recordRun(deps.redis, deps.prefix, definition.name, { tick: tick.toISOString(), job_id: outcome.job_id, note: outcome.note, error: null });
+          await deps.store.recordRun(definition.name, { tick: tick.toISOString(), job_id: outcome.job_id, note: outcome.note, error: null });
           log.info('schedule_tick', { ...outcome });
         } catch (error) {
           log.error('schedule_tick_failed', { error });
-          await recordRun(deps.redis, deps.prefix, definition.name, { tick: tick.toISOString(), job_id: null, note: null, error: (error as Error).message }).catch(() => {});
+          await deps.store.recordRun(definition.name, { tick: tick.toISOString(), job_id: null, note: null, error: (error as Error).message }).catch(() => {});
         }
       });
     } catch (error) {

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Sql } from '../db/client.ts';
 import { listTrackedQueries } from '../db/tracked-queries.ts';
@@ -66,33 +65,4 @@ export function tickHandlers(deps: TickDeps): Record<ScheduleName, () => Promise
     'backup-hourly': backup('hourly'),
     'backup-daily': backup('daily'),
   };
-}
-
-export interface LastRun {
-  tick: string;
-  job_id: string | null;
-  note: string | null;
-  error: string | null;
-}
-
-export function scheduleKey(prefix: string, name: ScheduleName): string {
-  return `${prefix}:schedule:${name}`;
-}
-
-/**
- * Claims a tick for this scheduler: with two schedulers running, the first SET NX wins and the other skips, so
- * each tick fires once. The key outlives any clock skew between the two.
- */
-export async function claimTick(redis: Redis, prefix: string, name: ScheduleName, tick: Date): Promise<boolean> {
-  return (await redis.set(`${scheduleKey(prefix, name)}:tick:${tick.toISOString()}`, String(process.pid), 'EX', 86_400, 'NX')) === 'OK';
-}
-
-export async function recordRun(redis: Redis, prefix: string, name: ScheduleName, run: LastRun): Promise<void> {
-  await redis.hset(scheduleKey(prefix, name), { tick: run.tick, job_id: run.job_id ?? '', note: run.note ?? '', error: run.error ?? '' });
-}
-
-export async function readLastRun(redis: Redis, prefix: string, name: ScheduleName): Promise<LastRun | null> {
-  const hash = await redis.hgetall(scheduleKey(prefix, name));
-  if (!hash.tick) return null;
-  return { tick: hash.tick, job_id: hash.job_id || null, note: hash.note || null, error: hash.error || null };
 }

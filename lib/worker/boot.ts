@@ -6,7 +6,7 @@ import { createHostLimiter } from '../http/host-limiter.ts';
 import type { Logger } from '../log.ts';
 import { drainJobHistory } from '../queue/history.ts';
 import { JobQueue, queueSettings } from '../queue/queue.ts';
-import { assertRedisReady, createBlockingRedis, createRedis } from '../redis.ts';
+import { assertRedisReady, createBlockingRedis, createRedis } from '../redis/client.ts';
 import { loadSourceRegistry } from '../sources/registry.ts';
 import { runBackupJob } from './backup-job.ts';
 import { lowerOwnPriority } from './priority.ts';

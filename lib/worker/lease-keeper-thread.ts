@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.ts';
 import { JobLeases } from '../queue/leases.ts';
 import { JobQueue, type QueueSettings } from '../queue/queue.ts';
-import { createRedis } from '../redis.ts';
+import { createRedis } from '../redis/client.ts';
 import { type HeldLeasesMemory, HeldLeasesReader } from './held-leases.ts';
 import type { KeeperCommand, KeeperEvent } from './lease-keeper.ts';
 

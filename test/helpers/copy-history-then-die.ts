@@ -5,7 +5,7 @@ import { createSql } from '../../lib/db/client.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { copyJobHistory } from '../../lib/queue/history.ts';
 import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
-import { createRedis } from '../../lib/redis.ts';
+import { createRedis } from '../../lib/redis/client.ts';
 
 const config = loadConfig();
 const queue = new JobQueue(createRedis(config.redisUrl, silentLogger, 'copy-then-die'), queueSettings(config));

@@ -6,7 +6,7 @@ import { type Config, loadConfig } from '../../lib/config.ts';
 import { type Sql, createSql } from '../../lib/db/client.ts';
 import { ensureDatabase, migrate } from '../../lib/db/migrate.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { createRedis } from '../../lib/redis.ts';
+import { createRedis } from '../../lib/redis/client.ts';
 import postgres from 'postgres';
 
 export interface TestServices {

@@ -1,7 +1,7 @@
 import { silentLogger } from '../../lib/log.ts';
 import { type Job, isFinal } from '../../lib/model/job.ts';
 import { JobQueue, type QueueSettings, queueSettings } from '../../lib/queue/queue.ts';
-import { createBlockingRedis } from '../../lib/redis.ts';
+import { createBlockingRedis } from '../../lib/redis/client.ts';
 import { type JobHandler, Worker, type WorkerOptions } from '../../lib/worker/worker.ts';
 import type { TestServices } from './services.ts';
 

@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Config } from './config.ts';
-import type { Logger } from './log.ts';
-import { StartupError, describeUrl, withTimeout } from './startup-error.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { StartupError, describeUrl, withTimeout } from '../startup-error.ts';
 
 const HOW_TO_START_REDIS =
   'start it with `redis-server --daemonize yes --appendonly yes --maxmemory-policy noeviction` ' +

@@ -1,44 +1,9 @@
 import { Hono } from 'hono';
-import { listBackups } from '../backup/files.ts';
 import { listTrackedQueries, trackQuery, untrackQuery } from '../db/tracked-queries.ts';
 import { ApiError } from '../errors.ts';
-import { nextRun } from '../scheduler/scheduler.ts';
-import { readLastRun, scheduleDefinitions } from '../scheduler/schedules.ts';
 import type { ApiDeps } from './deps.ts';
 import { readJson } from './read-json.ts';
 import { requireQuery, requireSource, requireUsableSources } from './validate.ts';
-
-/** GET /backups: complete backups in BACKUP_DIR, newest first. */
-export function backupsRoutes(deps: ApiDeps) {
-  return new Hono().get('/', async (c) => c.json({ backups: await listBackups(deps.config.backupDir) }));
-}
-
-/** GET /schedule: each schedule, when it fires next, and how its last tick went. */
-export function scheduleRoutes(deps: ApiDeps) {
-  return new Hono().get('/', async (c) => {
-    const schedules = await Promise.all(
-      scheduleDefinitions(deps.config).map(async (definition) => {
-        const last = await readLastRun(deps.redis, deps.config.redisPrefix, definition.name);
-        const job = last?.job_id ? await deps.queue.get(last.job_id) : null;
-        return {
-          name: definition.name,
-          cron: definition.cron,
-          timezone: 'UTC',
-          description: definition.description,
-          next_run: nextRun(definition.cron)?.toISOString() ?? null,
-          last_run: last && {
-            tick: last.tick,
-            job_id: last.job_id,
-            job_status: job?.status ?? null,
-            note: last.note,
-            error: last.error ?? job?.error?.message ?? null,
-          },
-        };
-      }),
-    );
-    return c.json({ schedules });
-  });
-}
 
 /** GET/POST/DELETE /queries: what the automatic scrape tracks. */
 export function queriesRoutes(deps: ApiDeps) {

@@ -1,12 +1,13 @@
-// Every Redis key the system uses (the queue's and the upstream limiter's), from one prefix (REDIS_PREFIX, "vibe" by default) so tests can run side by
-// side in one Redis, each under its own prefix.
+// Every Redis key the system uses (the queue's, the schedules', the API's per-client limit and the upstream
+// limiter's), from one prefix (REDIS_PREFIX, "vibe" by default) so tests can run side by side in one Redis, each
+// under its own prefix.
 
 import type { FinalStatus } from '../model/job.ts';
 
 /** The final statuses counted in a ZSET by finish time; dead jobs have their own list. */
 export type CountedStatus = Exclude<FinalStatus, 'dead'>;
 
-export interface QueueKeys {
+export interface RedisKeys {
   prefix: string;
   /** LIST of job ids waiting to run; the tail (last element) runs next. */
   pending: string;
@@ -45,11 +46,15 @@ export interface QueueKeys {
   backupActive: string;
   /** Mutating requests from one client address in one window of the API's per-client limit (expires with it). */
   clientRate(address: string, window: number): string;
+  /** HASH of a schedule's last run (tick, job id, note, error). */
+  schedule(name: string): string;
+  /** Claimed by the scheduler that fires this tick (SET NX), so two schedulers fire it once. */
+  scheduleTick(name: string, tick: string): string;
   /** The fleet-wide limiter's keys for one upstream host. */
   host(host: string): { admissions: string; inFlight: string; holdUntil: string };
 }
 
-export function queueKeys(prefix: string): QueueKeys {
+export function redisKeys(prefix: string): RedisKeys {
   const jobPrefix = `${prefix}:job:`;
   return {
     prefix,
@@ -77,6 +82,8 @@ export function queueKeys(prefix: string): QueueKeys {
     worker: (id) => `${prefix}:worker:${id}`,
     backupActive: `${prefix}:backup:active`,
     clientRate: (address, window) => `${prefix}:api:client:${address}:${window}`,
+    schedule: (name) => `${prefix}:schedule:${name}`,
+    scheduleTick: (name, tick) => `${prefix}:schedule:${name}:tick:${tick}`,
     host: (host) => ({
       admissions: `${prefix}:host:${host}:admissions`,
       inFlight: `${prefix}:host:${host}:inflight`,
