@@ -3,7 +3,7 @@
 import { loadConfig } from './lib/config.ts';
 import { assertPostgresReady, createSql } from './lib/db/client.ts';
 import { createLogger } from './lib/log.ts';
-import { JobQueue, queueSettings } from './lib/queue/queue.ts';
+import { JobQueue } from './lib/queue/queue.ts';
 import { assertRedisReady, createRedis } from './lib/redis/client.ts';
 import { redisKeys } from './lib/redis/keys.ts';
 import { ScheduleStore } from './lib/scheduler/schedule-store.ts';
@@ -11,6 +11,7 @@ import { scheduleDefinitions, tickHandlers } from './lib/scheduler/schedules.ts'
 import { startScheduler } from './lib/scheduler/scheduler.ts';
 import { loadSourceRegistry } from './lib/sources/registry.ts';
 import { exitOnStartupError } from './lib/startup-error.ts';
+import { queueSettings } from './lib/queue/settings.ts';
 
 try {
   const config = loadConfig();

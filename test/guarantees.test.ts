@@ -4,10 +4,12 @@ import { after, before, describe, test } from 'node:test';
 import type { Hono } from 'hono';
 import { createApp } from '../lib/api/app.ts';
 import { loadConfig } from '../lib/config.ts';
+import { flushJobHistory } from '../lib/history/copy.ts';
 import { silentLogger } from '../lib/log.ts';
-import { flushJobHistory } from '../lib/queue/history.ts';
 import { JobLeases } from '../lib/queue/leases.ts';
-import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
+import { JobQueue } from '../lib/queue/queue.ts';
+import { queueSettings } from '../lib/queue/settings.ts';
+import { redisKeys } from '../lib/redis/keys.ts';
 import { sleep } from '../lib/sleep.ts';
 import { loadSourceRegistry } from '../lib/sources/registry.ts';
 import { type FakeUpstream, startFakeUpstream } from './helpers/fake-upstream.ts';
@@ -111,12 +113,12 @@ describe('queue guarantees under real faults', () => {
     assert.deepEqual(listed.jobs.map((j) => j.id), [job.id]);
 
     upstream.on('GET', '/review/slow-poison.example', () => ({ body: BT_PAGE_1 }));
-    const retried = await app.request(`/jobs/${job.id}/retry`, { method: 'POST' });
+    const retried = await app.request(`/jobs/${job.id}/retry`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     assert.equal(retried.status, 202);
     const done = await waitForJob(queue, job.id, isFinished, 30_000);
     assert.equal(done.status, 'completed');
     assert.equal(done.previousError?.code, 'worker_crashed');
-    assert.equal((await app.request(`/jobs/${job.id}/retry`, { method: 'POST' })).status, 409);
+    assert.equal((await app.request(`/jobs/${job.id}/retry`, { method: 'POST', headers: { 'content-type': 'application/json' } })).status, 409);
     await stopProcess(sweeper);
   });
 
@@ -157,20 +159,20 @@ describe('queue guarantees under real faults', () => {
       const back = await queue.get(job.id);
       assert.deepEqual([back?.status, back?.attempts], ['pending', 0]);
     }
-    assert.equal(await services.redis.llen(queue.keys.processing), 0);
+    assert.equal(await services.redis.llen(redisKeys(queue.prefix).processing), 0);
     for (const job of jobs) await queue.cancel(job.id);
   });
 
   test('one hundred concurrent requests with one Idempotency-Key create one job, and another body with that key is a 409', async () => {
     const body = JSON.stringify({ source: 'trustpilot', query: 'idempotent.example', limit: 10 });
     const headers = { 'content-type': 'application/json', 'idempotency-key': 'order-42' };
-    const pendingBefore = await services.redis.llen(queue.keys.pending);
+    const pendingBefore = await services.redis.llen(redisKeys(queue.prefix).pending);
     const responses = await Promise.all(Array.from({ length: 100 }, () => app.request('/jobs/scrape', { method: 'POST', body, headers })));
     assert.deepEqual([...new Set(responses.map((r) => r.status))], [202]);
     const ids = new Set(await Promise.all(responses.map(async (r) => ((await r.json()) as { job_id: string }).job_id)));
     assert.equal(ids.size, 1);
     assert.equal(responses.filter((r) => r.headers.get('idempotent-replayed') === 'true').length, 99);
-    assert.equal((await services.redis.llen(queue.keys.pending)) - pendingBefore, 1);
+    assert.equal((await services.redis.llen(redisKeys(queue.prefix).pending)) - pendingBefore, 1);
     // The same request with its fields in another order is the same request.
     const reordered = await app.request('/jobs/scrape', { method: 'POST', body: JSON.stringify({ limit: 10, query: 'idempotent.example', source: 'trustpilot' }), headers });
     assert.equal(((await reordered.json()) as { job_id: string }).job_id, [...ids][0]);
@@ -190,13 +192,13 @@ describe('queue guarantees under real faults', () => {
       for (let i = 0; i < total; i += 200) {
         await shortRetention.enqueueMany(Array.from({ length: 200 }, (_, j) => ({ kind: 'scrape' as const, source: 'trustpilot', query: `q${i + j}`, limit: 1, priority: 0 })));
       }
-      for (let i = 0; i < 600 && (await own.redis.llen(shortRetention.keys.pending)) + (await own.redis.llen(shortRetention.keys.processing)) > 0; i++) await sleep(100);
+      for (let i = 0; i < 600 && (await own.redis.llen(redisKeys(shortRetention.prefix).pending)) + (await own.redis.llen(redisKeys(shortRetention.prefix).processing)) > 0; i++) await sleep(100);
       assert.equal((await shortRetention.counts()).completed_24h, total);
       await worker.stop();
       while ((await flushJobHistory(shortRetention, own.sql)) > 0);
       await sleep(1_600);
       // The retention period is many sweeps long in production; each trims up to a thousand index entries.
-      for (let sweep = 0; sweep < 3; sweep++) await new JobLeases(shortRetention).sweep();
+      for (let sweep = 0; sweep < 3; sweep++) await shortRetention.leases().sweep();
       const keys: string[] = [];
       let cursor = '0';
       do {

@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Hono } from 'hono';
 import { createApp } from '../lib/api/app.ts';
+import { copyJobHistory, flushJobHistory } from '../lib/history/copy.ts';
 import { silentLogger } from '../lib/log.ts';
-import { copyJobHistory, flushJobHistory } from '../lib/queue/history.ts';
 import { JobLeases } from '../lib/queue/leases.ts';
-import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
+import { JobQueue } from '../lib/queue/queue.ts';
+import { queueSettings } from '../lib/queue/settings.ts';
 import { createBlockingRedis } from '../lib/redis/client.ts';
 import { loadSourceRegistry } from '../lib/sources/registry.ts';
 import { type FakeUpstream, startFakeUpstream } from './helpers/fake-upstream.ts';
@@ -120,7 +121,7 @@ describe('data integrity', () => {
     ]);
     await queue.cancel(children[0]!.id);
     const { redis, config, sql } = pipeline.services;
-    while ((await copyJobHistory(queue, sql)) > 0);
+    while ((await copyJobHistory(queue.outbox(), sql)) > 0);
     await flushJobHistory(queue, sql);
     assert.equal((await queue.get(parent.id))?.status, 'pending');
     assert.equal(await redis.sismember(`${config.redisPrefix}:jobs:parents:unsettled`, parent.id), 0);
@@ -130,7 +131,7 @@ describe('data integrity', () => {
 
   test('DELETE on a dead job is a 409 and tells no worker to cancel anything', async () => {
     const { services } = pipeline;
-    const leases = new JobLeases(queue);
+    const leases = queue.leases();
     // The pipeline's worker would take it; this test leases it by hand and lets the lease lapse.
     await pipeline.worker.stop(1_000);
     try {

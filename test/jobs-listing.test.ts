@@ -5,7 +5,8 @@ import { createApp } from '../lib/api/app.ts';
 import { silentLogger } from '../lib/log.ts';
 import type { JobStatus } from '../lib/model/job.ts';
 import { JobLeases } from '../lib/queue/leases.ts';
-import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
+import { JobQueue } from '../lib/queue/queue.ts';
+import { queueSettings } from '../lib/queue/settings.ts';
 import { loadSourceRegistry } from '../lib/sources/registry.ts';
 import { type TestServices, startServices } from './helpers/services.ts';
 
@@ -19,7 +20,7 @@ describe('GET /jobs?status= reads each status from its own index', () => {
     services = await startServices('jobs_listing', { JOB_LEASE_MS: '2000' });
     queue = new JobQueue(services.redis, queueSettings(services.config));
     app = createApp({ config: services.config, redis: services.redis, sql: services.sql, queue, sources: await loadSourceRegistry(services.config), log: silentLogger });
-    const leases = new JobLeases(queue);
+    const leases = queue.leases();
     const enqueue = (query: string, priority = 0, maxAttempts?: number) =>
       queue.enqueue({ kind: 'scrape', source: 'hackernews', query, limit: 1, priority, maxAttempts });
     const take = async () => (await leases.claimMany('lister', 1))[0]!;

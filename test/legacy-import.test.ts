@@ -10,7 +10,8 @@ import { CsvParser, parseCsv } from '../lib/legacy/csv.ts';
 import { type ImportReport, LegacyFileError, LegacyImportStoppedError, importLegacyFile, parseLegacyTimestamp } from '../lib/legacy/import.ts';
 import { isLegacySourceName, normaliseSourceName } from '../lib/legacy/source-names.ts';
 import { silentLogger } from '../lib/log.ts';
-import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
+import { JobQueue } from '../lib/queue/queue.ts';
+import { queueSettings } from '../lib/queue/settings.ts';
 import { loadSourceRegistry } from '../lib/sources/registry.ts';
 import { type TestServices, startServices } from './helpers/services.ts';
 

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { type ApiProcess, startApiProcess } from '../lib/api/boot.ts';
 import { loadConfig } from '../lib/config.ts';
 import { silentLogger } from '../lib/log.ts';
-import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
+import { JobQueue } from '../lib/queue/queue.ts';
+import { queueSettings } from '../lib/queue/settings.ts';
 import { createRedis } from '../lib/redis/client.ts';
 import { sleep } from '../lib/sleep.ts';
 import { type WorkerProcess, startWorkerProcess } from '../lib/worker/boot.ts';
@@ -21,6 +23,7 @@ describe('when Redis or PostgreSQL goes away for a while', () => {
   let api: ApiProcess;
   let worker: WorkerProcess;
   let queue: JobQueue;
+  let queueRedis: Redis;
   let base: string;
 
   before(async () => {
@@ -32,12 +35,13 @@ describe('when Redis or PostgreSQL goes away for a while', () => {
     api = await startApiProcess(config, silentLogger);
     worker = await startWorkerProcess(config, silentLogger);
     base = `http://127.0.0.1:${api.port}`;
-    queue = new JobQueue(createRedis(redisServer.url, silentLogger, 'test-outages'), queueSettings(config));
+    queueRedis = createRedis(redisServer.url, silentLogger, 'test-outages');
+    queue = new JobQueue(queueRedis, queueSettings(config));
   });
   after(async () => {
     await worker?.stop(1_000);
     await api?.stop();
-    queue?.redis.disconnect();
+    queueRedis?.disconnect();
     await redisServer?.dispose();
     await upstream?.close();
     await services?.close();

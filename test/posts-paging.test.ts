@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Hono } from 'hono';
 import { createApp } from '../lib/api/app.ts';
 import { silentLogger } from '../lib/log.ts';
-import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
+import { JobQueue } from '../lib/queue/queue.ts';
+import { queueSettings } from '../lib/queue/settings.ts';
 import { loadSourceRegistry } from '../lib/sources/registry.ts';
 import { type TestServices, startServices } from './helpers/services.ts';
 

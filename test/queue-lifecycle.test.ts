@@ -3,10 +3,12 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { createApp } from '../lib/api/app.ts';
 import { getJobHistory } from '../lib/db/jobs.ts';
 import { permanent, transient } from '../lib/errors.ts';
+import { drainJobHistory, flushJobHistory } from '../lib/history/copy.ts';
 import { silentLogger } from '../lib/log.ts';
-import { drainJobHistory, flushJobHistory } from '../lib/queue/history.ts';
 import { JobLeases } from '../lib/queue/leases.ts';
-import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
+import { JobQueue } from '../lib/queue/queue.ts';
+import { queueSettings } from '../lib/queue/settings.ts';
+import { redisKeys } from '../lib/redis/keys.ts';
 import { sleep } from '../lib/sleep.ts';
 import { loadSourceRegistry } from '../lib/sources/registry.ts';
 import { type TestServices, startServices } from './helpers/services.ts';
@@ -47,7 +49,7 @@ describe('a job through its life', () => {
     const waiting = await waitForJob(queue, job.id, (j) => j.runAt !== null);
     assert.equal(waiting.status, 'pending');
     assert.equal(waiting.error?.code, 'upstream_unavailable');
-    assert.equal(await services.redis.zscore(queue.keys.delayed, job.id), String(waiting.runAt));
+    assert.equal(await services.redis.zscore(redisKeys(queue.prefix).delayed, job.id), String(waiting.runAt));
     const done = await waitForJob(queue, job.id, isFinished);
     assert.equal(done.status, 'completed');
     assert.equal(done.attempts, 2);
@@ -94,9 +96,9 @@ describe('a job through its life', () => {
 
   test('cancelling a pending job takes it out of the pending list and marks it cancelled', async () => {
     const job = await enqueue('to-cancel.example');
-    assert.ok((await services.redis.lrange(queue.keys.pending, 0, -1)).includes(job.id));
+    assert.ok((await services.redis.lrange(redisKeys(queue.prefix).pending, 0, -1)).includes(job.id));
     assert.equal(await queue.cancel(job.id), 'cancelled');
-    assert.ok(!(await services.redis.lrange(queue.keys.pending, 0, -1)).includes(job.id));
+    assert.ok(!(await services.redis.lrange(redisKeys(queue.prefix).pending, 0, -1)).includes(job.id));
     assert.equal((await queue.get(job.id))?.status, 'cancelled');
     assert.equal(await queue.cancel(job.id), 'finished:cancelled');
   });
@@ -125,16 +127,16 @@ describe('a job through its life', () => {
   });
 
   test('a worker whose lease was lost cannot finish the job, and the new holder can', async () => {
-    const leases = new JobLeases(queue);
+    const leases = queue.leases();
     const job = await enqueue('fenced.example');
-    await services.redis.lmove(queue.keys.pending, queue.keys.processing, 'RIGHT', 'LEFT');
+    await services.redis.lmove(redisKeys(queue.prefix).pending, redisKeys(queue.prefix).processing, 'RIGHT', 'LEFT');
     const first = await leases.claim(job.id, 'worker-a');
     assert.equal(first.status, 'claimed');
     // worker-a stalls past its lease; the sweep puts the job back and worker-b takes it.
     const swept = await leases.sweep(Date.now() + services.config.jobLeaseMs + 1);
     assert.equal(swept.recovered, 1);
-    assert.deepEqual(await services.redis.lrange(queue.keys.pending, 0, -1), [job.id]);
-    await services.redis.lmove(queue.keys.pending, queue.keys.processing, 'RIGHT', 'LEFT');
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).pending, 0, -1), [job.id]);
+    await services.redis.lmove(redisKeys(queue.prefix).pending, redisKeys(queue.prefix).processing, 'RIGHT', 'LEFT');
     const second = await leases.claim(job.id, 'worker-b');
     assert.equal(second.status, 'claimed');
     if (first.status !== 'claimed' || second.status !== 'claimed') return;
@@ -148,41 +150,41 @@ describe('a job through its life', () => {
     const done = await queue.get(job.id);
     assert.equal(done?.status, 'completed');
     assert.deepEqual(done?.result, { by: 'b' });
-    assert.deepEqual(await services.redis.lrange(queue.keys.processing, 0, -1), []);
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).processing, 0, -1), []);
   });
 
   test('an id left in processing without a lease (a worker died right after BLMOVE) goes back to pending', async () => {
-    const leases = new JobLeases(queue);
+    const leases = queue.leases();
     const job = await enqueue('stranded.example');
-    await services.redis.lmove(queue.keys.pending, queue.keys.processing, 'RIGHT', 'LEFT');
+    await services.redis.lmove(redisKeys(queue.prefix).pending, redisKeys(queue.prefix).processing, 'RIGHT', 'LEFT');
     const now = Date.now();
     await leases.sweep(now);
-    assert.deepEqual(await services.redis.lrange(queue.keys.processing, 0, -1), [job.id], 'a fresh id gets a grace period');
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).processing, 0, -1), [job.id], 'a fresh id gets a grace period');
     await leases.sweep(now + services.config.jobLeaseMs + 1);
-    assert.deepEqual(await services.redis.lrange(queue.keys.processing, 0, -1), []);
-    assert.deepEqual(await services.redis.lrange(queue.keys.pending, 0, -1), [job.id]);
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).processing, 0, -1), []);
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).pending, 0, -1), [job.id]);
     assert.equal(await queue.cancel(job.id), 'cancelled');
   });
 
   test('a job whose worker died on its last attempt is quarantined in the dead-letter list, and can be retried', async () => {
-    const leases = new JobLeases(queue);
+    const leases = queue.leases();
     const job = await queue.enqueue({ kind: 'scrape', source: 'trustpilot', query: 'crash.example', limit: 20, priority: 0, maxAttempts: 1 });
-    await services.redis.lmove(queue.keys.pending, queue.keys.processing, 'RIGHT', 'LEFT');
+    await services.redis.lmove(redisKeys(queue.prefix).pending, redisKeys(queue.prefix).processing, 'RIGHT', 'LEFT');
     await leases.claim(job.id, 'worker-that-dies');
     const swept = await leases.sweep(Date.now() + services.config.jobLeaseMs + 1);
     assert.equal(swept.quarantined, 1);
     const dead = await queue.get(job.id);
     assert.equal(dead?.status, 'dead');
     assert.equal(dead?.error?.code, 'worker_crashed');
-    assert.deepEqual(await services.redis.lrange(queue.keys.dead, 0, -1), [job.id]);
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).dead, 0, -1), [job.id]);
     assert.equal((await queue.counts()).dead, 1);
     assert.deepEqual((await queue.list({ status: 'dead', limit: 10 })).map((j) => j.id), [job.id]);
 
     assert.equal(await queue.retry(job.id), 'requeued');
     const again = await queue.get(job.id);
     assert.deepEqual([again?.status, again?.attempts, again?.error, again?.previousError?.code], ['pending', 0, null, 'worker_crashed']);
-    assert.deepEqual(await services.redis.lrange(queue.keys.dead, 0, -1), []);
-    assert.equal(await services.redis.pttl(queue.keys.job(job.id)), -1, 'a requeued job no longer expires');
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).dead, 0, -1), []);
+    assert.equal(await services.redis.pttl(redisKeys(queue.prefix).job(job.id)), -1, 'a requeued job no longer expires');
     assert.equal(await queue.retry(job.id), 'pending');
     assert.equal(await queue.cancel(job.id), 'cancelled');
   });
@@ -212,18 +214,18 @@ describe('a job through its life', () => {
     const back = await queue.get(job.id);
     assert.equal(back?.status, 'pending');
     assert.equal(back?.attempts, 0);
-    assert.deepEqual(await services.redis.lrange(queue.keys.processing, 0, -1), []);
-    assert.ok((await services.redis.lrange(queue.keys.pending, 0, -1)).includes(job.id));
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).processing, 0, -1), []);
+    assert.ok((await services.redis.lrange(redisKeys(queue.prefix).pending, 0, -1)).includes(job.id));
     assert.equal(await queue.cancel(job.id), 'cancelled');
   });
 
   test('the job index an older release kept as a ZSET becomes the newest-first LIST at start-up, once', async () => {
     const jobs = [await enqueue('old-1.example'), await enqueue('old-2.example'), await enqueue('old-3.example')];
-    await services.redis.del(queue.keys.recent);
-    await services.redis.zadd(queue.keys.recent, 1000, jobs[0]!.id, 2000, jobs[1]!.id, 3000, jobs[2]!.id);
+    await services.redis.del(redisKeys(queue.prefix).recent);
+    await services.redis.zadd(redisKeys(queue.prefix).recent, 1000, jobs[0]!.id, 2000, jobs[1]!.id, 3000, jobs[2]!.id);
     await queue.upgradeKeys();
-    assert.equal(await services.redis.type(queue.keys.recent), 'list');
-    assert.deepEqual(await services.redis.lrange(queue.keys.recent, 0, -1), [jobs[2]!.id, jobs[1]!.id, jobs[0]!.id]);
+    assert.equal(await services.redis.type(redisKeys(queue.prefix).recent), 'list');
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).recent, 0, -1), [jobs[2]!.id, jobs[1]!.id, jobs[0]!.id]);
     await queue.upgradeKeys();
     const next = await enqueue('new.example');
     assert.deepEqual((await queue.list({ limit: 4 })).map((job) => job.query), [next.query, 'old-3.example', 'old-2.example', 'old-1.example']);
@@ -231,7 +233,7 @@ describe('a job through its life', () => {
   });
 
   test('a backlog of finished jobs larger than one batch is copied in one maintenance tick', async () => {
-    const leases = new JobLeases(queue);
+    const leases = queue.leases();
     await drainJobHistory(queue, services.sql); // what the tests before this one finished
     const jobs = await queue.enqueueMany(Array.from({ length: 450 }, (_, i) => ({ kind: 'scrape' as const, source: 'trustpilot', query: `backlog-${i}.example`, limit: 1, priority: 0 })));
     for (let left = jobs.length; left > 0; ) {
@@ -239,9 +241,9 @@ describe('a job through its life', () => {
       for (const { job, token } of claims) assert.equal(await leases.finish(job.id, token, 'completed', { result: {} }), 'completed');
       left -= claims.length;
     }
-    assert.equal(await services.redis.llen(queue.keys.history), 450);
+    assert.equal(await services.redis.llen(redisKeys(queue.prefix).history), 450);
     assert.equal(await drainJobHistory(queue, services.sql), 450);
-    assert.equal(await services.redis.llen(queue.keys.history), 0);
+    assert.equal(await services.redis.llen(redisKeys(queue.prefix).history), 0);
     const copied = await services.sql`SELECT count(*)::int AS n FROM jobs WHERE query LIKE 'backlog-%'`;
     assert.equal(copied[0]!.n, 450);
   });
@@ -250,12 +252,12 @@ describe('a job through its life', () => {
     worker = await startTestWorker(services, async () => ({ found: 3, inserted: 2 }));
     const job = await enqueue('history.example');
     await waitForJob(queue, job.id, isFinished);
-    assert.equal(await services.redis.pttl(queue.keys.job(job.id)), -1, 'no record expires before it is in PostgreSQL');
+    assert.equal(await services.redis.pttl(redisKeys(queue.prefix).job(job.id)), -1, 'no record expires before it is in PostgreSQL');
     await flushJobHistory(queue, services.sql);
-    assert.equal(await services.redis.llen(queue.keys.history), 0);
-    const ttl = await services.redis.pttl(queue.keys.job(job.id));
+    assert.equal(await services.redis.llen(redisKeys(queue.prefix).history), 0);
+    const ttl = await services.redis.pttl(redisKeys(queue.prefix).job(job.id));
     assert.ok(ttl > services.config.jobRetentionMs - 60_000 && ttl <= services.config.jobRetentionMs, `ttl was ${ttl}`);
-    await services.redis.del(queue.keys.job(job.id)); // as if the retention period had passed, or Redis was flushed
+    await services.redis.del(redisKeys(queue.prefix).job(job.id)); // as if the retention period had passed, or Redis was flushed
     const stored = await getJobHistory(services.sql, job.id);
     assert.equal(stored?.status, 'completed');
     assert.deepEqual(stored?.result, { found: 3, inserted: 2 });

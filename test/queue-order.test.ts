@@ -21,7 +21,7 @@ describe('the pending list', () => {
 
   test('starts higher priorities first and equal priorities in arrival order', async () => {
     for (const [name, priority] of [['A', 0], ['B', 0], ['C', 5], ['D', 9], ['E', 5]] as const) await enqueue(name, priority);
-    const leases = new JobLeases(queue);
+    const leases = queue.leases();
     const blocking = createBlockingRedis(services.config.redisUrl, silentLogger, 'test-blocking');
     try {
       const started: string[] = [];

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { JobQueue, queueSettings } from '../lib/queue/queue.ts';
+import { JobQueue } from '../lib/queue/queue.ts';
+import { queueSettings } from '../lib/queue/settings.ts';
+import { redisKeys } from '../lib/redis/keys.ts';
 import { type FakeUpstream, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { freePort, waitForPort } from './helpers/private-redis.ts';
 import { type Spawned, spawnEntry, stopProcess } from './helpers/processes.ts';
@@ -47,14 +49,14 @@ describe('worker processes', () => {
     await waitForJob(queue, job.id, (j) => (j.progress?.pages_done ?? 0) >= 1);
     first.child.kill('SIGKILL');
     await first.exited;
-    assert.deepEqual(await services.redis.lrange(queue.keys.processing, 0, -1), [job.id], 'the dead worker still holds the id');
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).processing, 0, -1), [job.id], 'the dead worker still holds the id');
 
     const second = startWorker();
     const done = await waitForJob(queue, job.id, isFinished, 30_000);
     assert.equal(done.status, 'completed');
     assert.equal(done.attempts, 2);
     assert.equal(done.result?.found, 60);
-    assert.deepEqual(await services.redis.lrange(queue.keys.processing, 0, -1), []);
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).processing, 0, -1), []);
     await stopProcess(second);
   });
 
@@ -69,8 +71,8 @@ describe('worker processes', () => {
     const back = await queue.get(job.id);
     assert.equal(back?.status, 'pending');
     assert.equal(back?.attempts, 0);
-    assert.deepEqual(await services.redis.lrange(queue.keys.pending, 0, -1), [job.id]);
-    assert.deepEqual(await services.redis.lrange(queue.keys.processing, 0, -1), []);
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).pending, 0, -1), [job.id]);
+    assert.deepEqual(await services.redis.lrange(redisKeys(queue.prefix).processing, 0, -1), []);
     assert.ok(worker.stdout.some((line) => line.includes('"event":"job_released"')));
     assert.equal(await queue.cancel(job.id), 'cancelled');
   });

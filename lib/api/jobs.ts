@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
-import { getJobHistory } from '../db/jobs.ts';
 import { ApiError } from '../errors.ts';
+import { summarise } from '../history/family.ts';
+import { JobStore } from '../history/job-store.ts';
 import { JOB_STATUSES, type Job, type JobStatus, isFinal } from '../model/job.ts';
-import { loadChildren, summarise } from '../queue/family.ts';
 import { sleep } from '../sleep.ts';
 import type { ApiDeps } from './deps.ts';
 import { checkHealth } from './health.ts';
@@ -31,18 +31,18 @@ function fingerprint(request: Record<string, unknown>): string {
 
 export function jobsRoutes(deps: ApiDeps) {
   const { queue, sql, sources } = deps;
+  const store = new JobStore(queue, sql);
 
-  /** Redis holds live jobs and finished ones for the retention period; PostgreSQL keeps them after that. */
   const findJob = async (id: string): Promise<Job> => {
     if (!UUID.test(id)) throw new ApiError(404, 'job_not_found', `no job with id "${id.slice(0, 64)}"`);
-    const job = (await queue.get(id)) ?? (await getJobHistory(sql, id));
+    const job = await store.get(id);
     if (!job) throw new ApiError(404, 'job_not_found', `no job with id "${id}"`);
     return job;
   };
 
   /** A scrape-all parent with its children's state folded in: live from Redis, else from PostgreSQL. */
   const presentWithFamily = async (parent: Job, known?: Job[]) => {
-    const children = known ?? (await loadChildren(queue, parent, (id) => getJobHistory(sql, id)));
+    const children = known ?? (await store.children(parent));
     const summary = summarise(parent, children);
     return {
       ...presentJob(parent),

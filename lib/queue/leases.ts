@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Job, JobFailure, JobProgress } from '../model/job.ts';
-import type { JobQueue } from './queue.ts';
+import type { QueueCore } from './core.ts';
 import { fromHash, pairsToHash } from './record.ts';
 
 export type ClaimResult = { status: 'claimed'; job: Job; token: string } | { status: 'missing' | 'gone' };
@@ -34,10 +34,19 @@ export interface SweepResult {
  * and finish it fenced by the lease token, so a worker that lost its lease cannot overwrite anything.
  */
 export class JobLeases {
-  constructor(private readonly queue: JobQueue) {}
+  constructor(private readonly core: QueueCore) {}
 
   private get keys() {
-    return this.queue.keys;
+    return this.core.keys;
+  }
+
+  /** Calls `onCancel` with the id of each running job a cancel is asked for, on a connection of its own. */
+  async listenForCancels(subscriber: Redis, onCancel: (id: string) => void): Promise<void> {
+    const channel = this.keys.cancelChannel;
+    subscriber.on('message', (from: string, id: string) => {
+      if (from === channel) onCancel(id);
+    });
+    await subscriber.subscribe(channel);
   }
 
   /** Blocks on `blocking` (a connection of its own) for up to `timeoutSeconds`; null when nothing came. */
@@ -47,10 +56,10 @@ export class JobLeases {
 
   async claim(id: string, workerId: string, now = Date.now()): Promise<ClaimResult> {
     const token = randomUUID();
-    const reply = (await this.queue.scripts.run(
+    const reply = (await this.core.scripts.run(
       'claim',
       [this.keys.processing, this.keys.leases, this.keys.job(id)],
-      [id, workerId, token, now, this.queue.settings.leaseMs],
+      [id, workerId, token, now, this.core.settings.leaseMs],
     )) as string[];
     const [status, ...fields] = reply;
     if (status !== 'claimed') return { status: status as 'missing' | 'gone' };
@@ -60,10 +69,10 @@ export class JobLeases {
   /** Takes and leases up to `most` waiting jobs in one round trip, without blocking; [] when none waits. */
   async claimMany(workerId: string, most: number, now = Date.now()): Promise<{ job: Job; token: string }[]> {
     const tokens = Array.from({ length: most }, () => randomUUID());
-    const reply = (await this.queue.scripts.run(
+    const reply = (await this.core.scripts.run(
       'claim-many',
       [this.keys.pending, this.keys.processing, this.keys.leases],
-      [workerId, now, this.queue.settings.leaseMs, most, this.keys.jobPrefix, ...tokens],
+      [workerId, now, this.core.settings.leaseMs, most, this.keys.jobPrefix, ...tokens],
     )) as (string | number)[];
     const claims: { job: Job; token: string }[] = [];
     for (let i = 0; i < reply.length; ) {
@@ -77,10 +86,10 @@ export class JobLeases {
   }
 
   async renew(id: string, token: string, progress: JobProgress | null, now = Date.now()): Promise<RenewResult> {
-    const reply = await this.queue.scripts.run(
+    const reply = await this.core.scripts.run(
       'renew',
       [this.keys.leases, this.keys.job(id), this.keys.stats],
-      [id, token, now, this.queue.settings.leaseMs, progress ? JSON.stringify(progress) : ''],
+      [id, token, now, this.core.settings.leaseMs, progress ? JSON.stringify(progress) : ''],
     );
     return reply === -1 ? 'lost' : reply === 1 ? 'cancel_requested' : 'ok';
   }
@@ -102,7 +111,7 @@ export class JobLeases {
       const payload = outcome === 'completed' ? JSON.stringify(details.result ?? {}) : JSON.stringify(details.error ?? null);
       args.push(id, token, outcome, payload, details.retryAt ?? now, details.progress ? JSON.stringify(details.progress) : '', details.keepAttempt ? '1' : '0');
     }
-    return (await this.queue.scripts.run(
+    return (await this.core.scripts.run(
       'finish',
       [k.processing, k.leases, k.pending, k.delayed, k.finished.completed, k.finished.failed, k.finished.cancelled, k.history, k.stats],
       args,
@@ -117,16 +126,16 @@ export class JobLeases {
     });
     const cancelled = JSON.stringify({ code: 'cancelled', message: 'cancelled by request', at: now });
     const k = this.keys;
-    const [promoted, recovered, quarantinedCount, cancelledCount] = (await this.queue.scripts.run(
+    const [promoted, recovered, quarantinedCount, cancelledCount] = (await this.core.scripts.run(
       'sweep',
       [k.pending, k.processing, k.delayed, k.leases, k.dead, k.finished.cancelled, k.finished.completed, k.recent, k.history, k.finished.failed],
-      [now, k.jobPrefix, this.queue.settings.leaseMs, this.queue.settings.retentionMs, batch, crashed, cancelled],
+      [now, k.jobPrefix, this.core.settings.leaseMs, this.core.settings.retentionMs, batch, crashed, cancelled],
     )) as number[];
     return { promoted: promoted!, recovered: recovered!, quarantined: quarantinedCount!, cancelled: cancelledCount! };
   }
 
   async heartbeat(info: { id: string; host: string; pid: number; concurrency: number; running: number; startedAt: number }, ttlMs: number, now = Date.now()): Promise<void> {
-    await this.queue.redis
+    await this.core.redis
       .multi()
       .zadd(this.keys.workers, now, info.id)
       .hset(this.keys.worker(info.id), {
@@ -144,6 +153,6 @@ export class JobLeases {
   }
 
   async leaveWorkers(workerId: string): Promise<void> {
-    await this.queue.redis.multi().zrem(this.keys.workers, workerId).del(this.keys.worker(workerId)).exec();
+    await this.core.redis.multi().zrem(this.keys.workers, workerId).del(this.keys.worker(workerId)).exec();
   }
 }

@@ -1,20 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config.ts';
 import { type FinalStatus, type Job, type JobStatus, type NewJob, isFinal } from '../model/job.ts';
-import { type RedisKeys, redisKeys } from '../redis/keys.ts';
+import { type QueueCore, queueCore } from './core.ts';
+import { JobLeases } from './leases.ts';
+import { HistoryOutbox } from './outbox.ts';
 import { fromHash, toHashFields } from './record.ts';
-import { type QueueScripts, defineScripts } from './scripts.ts';
-
-export interface QueueSettings {
-  prefix: string;
-  leaseMs: number;
-  retentionMs: number;
-  maxAttempts: number;
-  retryBaseMs: number;
-  /** Most jobs waiting at once (pending or due for a retry); an enqueue past it is refused. 0 or absent: no cap. */
-  maxWaiting?: number;
-}
+import type { QueueSettings } from './settings.ts';
 
 /** An enqueue refused because as many jobs wait as the cap allows (MAX_WAITING_JOBS). */
 export class QueueFullError extends Error {
@@ -58,28 +49,52 @@ export interface WorkerInfo {
 const DAY_MS = 86_400_000;
 const IDEMPOTENCY_TTL_MS = DAY_MS;
 
-export function queueSettings(config: Config): QueueSettings {
-  return {
-    prefix: config.redisPrefix,
-    leaseMs: config.jobLeaseMs,
-    retentionMs: config.jobRetentionMs,
-    maxAttempts: config.jobMaxAttempts,
-    retryBaseMs: config.jobRetryBaseMs,
-    maxWaiting: config.maxWaitingJobs,
-  };
-}
-
-/** The producer's and the inspector's view of the queue: what the API needs. Workers use JobLeases. */
+/**
+ * The producer's and the inspector's view of the queue: what the API needs. Workers take their part with
+ * leases(), the history copy its part with outbox(); none of them reaches into the queue's connection or keys.
+ */
 export class JobQueue {
-  readonly keys: RedisKeys;
-  readonly scripts: QueueScripts;
+  private readonly core: QueueCore;
+  /** The REDIS_PREFIX its keys are under (lib/redis/keys.ts names them). */
+  readonly prefix: string;
 
-  constructor(
-    readonly redis: Redis,
-    readonly settings: QueueSettings,
-  ) {
-    this.keys = redisKeys(settings.prefix);
-    this.scripts = defineScripts(redis);
+  constructor(redis: Redis, settings: QueueSettings) {
+    this.core = queueCore(redis, settings);
+    this.prefix = settings.prefix;
+  }
+
+  private get redis() {
+    return this.core.redis;
+  }
+
+  private get keys() {
+    return this.core.keys;
+  }
+
+  private get scripts() {
+    return this.core.scripts;
+  }
+
+  private get settings() {
+    return this.core.settings;
+  }
+
+  /** The worker's side: take, lease, renew, finish, sweep. */
+  leases(): JobLeases {
+    return new JobLeases(this.core);
+  }
+
+  /** The history copy's side: the outbox of finished jobs and the parents waiting to settle. */
+  outbox(): HistoryOutbox {
+    return new HistoryOutbox(this.core);
+  }
+
+  /** Records of these jobs, in order; null for one that is gone. */
+  async getMany(ids: string[]): Promise<(Job | null)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keys.job(id));
+    return ((await pipeline.exec()) ?? []).map(([, hash], i) => fromHash(ids[i]!, hash as Record<string, string>));
   }
 
   /** Brings keys written by an older release to today's shapes; every process runs it once at start-up. */

@@ -1,11 +1,12 @@
 import type { Config } from '../config.ts';
 import { assertPostgresReady, createSql } from '../db/client.ts';
 import { listMigrations } from '../db/migrate.ts';
+import { drainJobHistory } from '../history/copy.ts';
 import { createHttpClient } from '../http/client.ts';
 import { createHostLimiter } from '../http/host-limiter.ts';
 import type { Logger } from '../log.ts';
-import { drainJobHistory } from '../queue/history.ts';
-import { JobQueue, queueSettings } from '../queue/queue.ts';
+import { JobQueue } from '../queue/queue.ts';
+import { queueSettings } from '../queue/settings.ts';
 import { assertRedisReady, createBlockingRedis, createRedis } from '../redis/client.ts';
 import { loadSourceRegistry } from '../sources/registry.ts';
 import { runBackupJob } from './backup-job.ts';
@@ -47,12 +48,14 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
     throw error;
   }
 
-  const queue = new JobQueue(redis, queueSettings(config));
+  const settings = queueSettings(config);
+  const queue = new JobQueue(redis, settings);
   await queue.upgradeKeys();
   const workerId = newWorkerId();
   const workerLog = log.child({ worker_id: workerId });
   const worker = new Worker({
     queue,
+    settings,
     blocking,
     subscriber,
     workerId,

@@ -2,8 +2,8 @@
 // job that blocks the main thread (a huge page to parse, a CPU-bound step) is not mistaken for a dead worker.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.ts';
-import { JobLeases } from '../queue/leases.ts';
-import { JobQueue, type QueueSettings } from '../queue/queue.ts';
+import { JobQueue } from '../queue/queue.ts';
+import type { QueueSettings } from '../queue/settings.ts';
 import { createRedis } from '../redis/client.ts';
 import { type HeldLeasesMemory, HeldLeasesReader } from './held-leases.ts';
 import type { KeeperCommand, KeeperEvent } from './lease-keeper.ts';
@@ -18,7 +18,7 @@ const { redisUrl, settings, renewEveryMs, logLevel, workerId, held: memory } = w
 };
 const log = createLogger(logLevel, { process: 'worker', worker_id: workerId, thread: 'lease-keeper' });
 const redis = createRedis(redisUrl, log, 'worker-leases');
-const leases = new JobLeases(new JobQueue(redis, settings));
+const leases = new JobQueue(redis, settings).leases();
 const held = new HeldLeasesReader(memory);
 /** Tokens found stale: the main thread is told once and drops the row; until then they are not renewed again. */
 let lost = new Set<string>();

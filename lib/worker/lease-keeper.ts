@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
-import type { QueueSettings } from '../queue/queue.ts';
+import type { QueueSettings } from '../queue/settings.ts';
 import { type HeldLeasesMemory, HeldLeasesWriter, createHeldLeasesMemory } from './held-leases.ts';
 
 export type KeeperCommand = { type: 'stop' };

@@ -4,11 +4,11 @@ import type { Redis } from 'ioredis';
 import type { LogLevel } from '../config.ts';
 import { type JobError, permanent, toJobError, transient } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Job, JobFailure, JobProgress } from '../model/job.ts';
-import type { JobContext } from '../model/job.ts';
+import type { Job, JobContext, JobFailure, JobProgress } from '../model/job.ts';
 import { retryDelayMs } from '../queue/backoff.ts';
-import { type FinishDetails, type FinishOutcome, JobLeases } from '../queue/leases.ts';
+import type { FinishDetails, FinishOutcome, JobLeases } from '../queue/leases.ts';
 import type { JobQueue } from '../queue/queue.ts';
+import type { QueueSettings } from '../queue/settings.ts';
 import { pause, sleep } from '../sleep.ts';
 import { JobAborted, abortCause } from './abort.ts';
 import { FinishBatcher } from './finish-batcher.ts';
@@ -18,6 +18,8 @@ export type JobHandler = (job: Job, ctx: JobContext) => Promise<Record<string, u
 
 export interface WorkerOptions {
   queue: JobQueue;
+  /** The queue's timings: lease length, retry backoff. */
+  settings: QueueSettings;
   /** A connection of its own for BLMOVE, which blocks it. */
   blocking: Redis;
   /** A connection of its own for the cancel channel (a subscribed connection takes no other command). */
@@ -78,14 +80,14 @@ export class Worker {
 
   constructor(private readonly options: WorkerOptions) {
     this.id = options.workerId ?? newWorkerId();
-    this.leases = new JobLeases(options.queue);
+    this.leases = options.queue.leases();
     this.finisher = new FinishBatcher(this.leases);
-    const leaseMs = options.queue.settings.leaseMs;
+    const leaseMs = options.settings.leaseMs;
     this.renewEveryMs = Math.min(Math.floor(leaseMs / 3), 5_000);
     this.sweepEveryMs = Math.min(Math.floor(leaseMs / 2), 5_000);
     this.keeper = new LeaseKeeper({
       redisUrl: options.redisUrl,
-      settings: options.queue.settings,
+      settings: options.settings,
       renewEveryMs: this.renewEveryMs,
       logLevel: options.logLevel ?? 'info',
       workerId: this.id,
@@ -106,7 +108,7 @@ export class Worker {
   async start(): Promise<void> {
     await this.keeper.start();
     await this.listenForCancels();
-    this.log.info('worker_started', { concurrency: this.options.concurrency, lease_ms: this.options.queue.settings.leaseMs });
+    this.log.info('worker_started', { concurrency: this.options.concurrency, lease_ms: this.options.settings.leaseMs });
     this.takeLoopDone = this.takeLoop();
     this.maintenanceDone = this.maintenanceLoop();
   }
@@ -138,12 +140,7 @@ export class Worker {
   }
 
   private async listenForCancels(): Promise<void> {
-    const channel = this.options.queue.keys.cancelChannel;
-    this.options.subscriber.on('message', (from: string, id: string) => {
-      if (from !== channel) return;
-      this.running.get(id)?.controller.abort(new JobAborted('cancelled'));
-    });
-    await this.options.subscriber.subscribe(channel);
+    await this.leases.listenForCancels(this.options.subscriber, (id) => this.running.get(id)?.controller.abort(new JobAborted('cancelled')));
   }
 
   private async takeLoop(): Promise<void> {
@@ -226,7 +223,7 @@ export class Worker {
     const timeoutMs = this.timeLimitOf(job).ms;
     log.info('job_started', { query: job.query, limit: job.limit, priority: job.priority, timeout_ms: timeoutMs });
     // The lease is renewed by the keeper thread, whatever this thread is doing, until the hard limit has passed.
-    this.keeper.hold(id, entry.token, Date.now() + timeoutMs + this.options.queue.settings.leaseMs);
+    this.keeper.hold(id, entry.token, Date.now() + timeoutMs + this.options.settings.leaseMs);
     const deadline = setTimeout(() => entry.controller.abort(new JobAborted('timed_out')), timeoutMs);
     const ctx: JobContext = {
       signal: entry.controller.signal,
@@ -299,8 +296,8 @@ export class Worker {
       return;
     }
     const delay = keepAttempt
-      ? Math.min(retryDelayMs(job.attempts, this.options.queue.settings.retryBaseMs, null), OUTAGE_RETRY_CAP_MS)
-      : retryDelayMs(job.attempts, this.options.queue.settings.retryBaseMs, error.retryAfterMs);
+      ? Math.min(retryDelayMs(job.attempts, this.options.settings.retryBaseMs, null), OUTAGE_RETRY_CAP_MS)
+      : retryDelayMs(job.attempts, this.options.settings.retryBaseMs, error.retryAfterMs);
     const when = `retrying in ${Math.max(1, Math.round(delay / 1000))} s`;
     const message = keepAttempt ? `${error.message}; ${when}, without using up an attempt` : `${error.message}; attempt ${job.attempts} of ${job.maxAttempts}, ${when}`;
     const details = { error: failure(error.code, message, job), progress: entry.progress };
@@ -336,7 +333,7 @@ export class Worker {
    * will have taken the job back anyway, so holding on longer could only record a stale result.
    */
   private async withRedisRetries<T>(call: () => Promise<T>, jobId: string): Promise<T | undefined> {
-    const giveUpAt = Date.now() + this.options.queue.settings.leaseMs;
+    const giveUpAt = Date.now() + this.options.settings.leaseMs;
     for (let attempt = 1; ; attempt++) {
       try {
         return await call();

@@ -14,6 +14,7 @@ import { Pool } from 'undici';
 import { type Service, type Summary, boxCpu, cell, cpuPressureTotalUs, entryArgs, finishMachine, intList, intValue, log, parseParams, percentile, printTable, procCpuMs, round, sampleRss, sleep, startProcess, stopProcess, summarize, treeCpuMs, treeRunqueueWaitMs, writeResult } from './common.ts';
 import { summarizeCpuProfile } from './cpu-profile.ts';
 import { loadConfig } from '../../lib/config.ts';
+import { redisKeys } from '../../lib/redis/keys.ts';
 import { WORKER_NODE_FLAGS } from '../../lib/worker/node-flags.ts';
 import { RATE_LIMIT, startPageBench } from './page-bench.ts';
 import { JOB_LIMIT } from './page-server.ts';
@@ -197,7 +198,7 @@ function runLoadgen(base: string, mark: (what: 'start' | 'end') => void): Promis
 /** Enough waiting jobs that the workers never run dry during a busy window. */
 async function topUpPending(pagesPerSecondGuess: number): Promise<void> {
   const needed = Math.ceil(((P.seconds + P.warmupSeconds + 5) * pagesPerSecondGuess) / (JOB_LIMIT / 20)) + 50;
-  const pending = await services.redis.llen(queue.keys.pending);
+  const pending = await services.redis.llen(redisKeys(queue.prefix).pending);
   if (pending >= needed) return;
   const spec = { kind: 'scrape' as const, source: 'trustpilot', query: 'bt.com', limit: JOB_LIMIT, priority: 0, fullRescan: true };
   for (let left = needed - pending; left > 0; left -= 500) await queue.enqueueMany(Array.from({ length: Math.min(500, left) }, () => spec));

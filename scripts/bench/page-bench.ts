@@ -1,7 +1,8 @@
 // What the scrape and api benches both start with: the machine described, dist/ or tsx prepared, a database and
 // Redis prefix of their own, the fake Trustpilot, and a time limit that cleans all of it up.
 import { type CommonParams, describeMachine, guard, once, prepareEntry } from './common.ts';
-import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
+import { JobQueue } from '../../lib/queue/queue.ts';
+import { queueSettings } from '../../lib/queue/settings.ts';
 import { startPageServer } from './page-server.ts';
 import { startServices } from '../../test/helpers/services.ts';
 

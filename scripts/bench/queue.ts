@@ -15,7 +15,8 @@ import { createSql } from '../../lib/db/client.ts';
 import { ensureDatabase, migrate } from '../../lib/db/migrate.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { JobQueue, type JobSpec } from '../../lib/queue/queue.ts';
-import { createRedis } from '../../lib/redis.ts';
+import { createRedis } from '../../lib/redis/client.ts';
+import { redisKeys } from '../../lib/redis/keys.ts';
 import { startPrivateRedis } from '../../test/helpers/private-redis.ts';
 
 const { common, values } = parseParams({ n: { type: 'string' } }, { reps: 3 });
@@ -55,7 +56,7 @@ function freshQueue(): JobQueue {
 async function wipe(queue: JobQueue): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${queue.keys.prefix}:*`, 'COUNT', 5_000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${queue.prefix}:*`, 'COUNT', 5_000);
     if (keys.length) await redis.unlink(...keys);
     cursor = next;
   } while (cursor !== '0');
@@ -64,7 +65,7 @@ async function wipe(queue: JobQueue): Promise<void> {
 function startWorker(queue: JobQueue, concurrency: number, reportStarts = false): { child: ChildProcess; ready: Promise<void>; starts: Map<string, number> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/queue-worker.ts'], {
     cwd: ROOT,
-    env: { ...process.env, REDIS_URL: redisServer.url, REDIS_PREFIX: queue.keys.prefix, DATABASE_URL: databaseUrl.toString(), WORKER_CONCURRENCY: String(concurrency), REPORT_STARTS: reportStarts ? '1' : '0' },
+    env: { ...process.env, REDIS_URL: redisServer.url, REDIS_PREFIX: queue.prefix, DATABASE_URL: databaseUrl.toString(), WORKER_CONCURRENCY: String(concurrency), REPORT_STARTS: reportStarts ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const starts = new Map<string, number>();
@@ -111,7 +112,7 @@ try {
       await run(queue, N);
       const seconds = (performance.now() - t0) / 1000;
       const c1 = await counters();
-      const waiting = await redis.llen(queue.keys.pending);
+      const waiting = await redis.llen(redisKeys(queue.prefix).pending);
       if (waiting !== N) throw new Error(`${mode}: ${waiting} jobs waiting, expected ${N}`);
       const cost = perJob(c0, c1, N);
       enqueue[mode]!.throughput!.push(N / seconds);
@@ -138,14 +139,14 @@ try {
       const c0 = await counters();
       const t0 = performance.now();
       const deadline = Date.now() + 120_000;
-      while ((await redis.zcard(queue.keys.finished.completed)) < N) {
+      while ((await redis.zcard(redisKeys(queue.prefix).finished.completed)) < N) {
         if (Date.now() > deadline) throw new Error(`c=${concurrency}: not done within 120 s`);
         await sleep(5);
       }
       const seconds = (performance.now() - t0) / 1000;
       // The copy of each finished job into PostgreSQL history is part of its cost: the Redis figures wait for it
       // (the worker's maintenance tick drains the outbox), the clock does not.
-      while ((await redis.llen(queue.keys.history)) > 0) {
+      while ((await redis.llen(redisKeys(queue.prefix).history)) > 0) {
         if (Date.now() > deadline) throw new Error(`c=${concurrency}: history not copied within 120 s`);
         await sleep(50);
       }
@@ -155,7 +156,7 @@ try {
       runs.cpu.push(cost.cpu);
       runs.cmds.push(cost.cmds);
       await stopWorker(worker.child);
-      const left = (await redis.llen(queue.keys.pending)) + (await redis.llen(queue.keys.processing));
+      const left = (await redis.llen(redisKeys(queue.prefix).pending)) + (await redis.llen(redisKeys(queue.prefix).processing));
       if (left !== 0) throw new Error(`c=${concurrency}: ${left} jobs left waiting or active`);
       await wipe(queue);
     }

@@ -10,8 +10,9 @@ import { Redis } from 'ioredis';
 import { describeMachine, finishMachine, intValue, log, parseParams, printTable, round, summarize, writeResult } from './common.ts';
 import type { Job } from '../../lib/model/job.ts';
 import { JobLeases } from '../../lib/queue/leases.ts';
-import { JobQueue, type QueueSettings } from '../../lib/queue/queue.ts';
+import { JobQueue } from '../../lib/queue/queue.ts';
 import { fromHash } from '../../lib/queue/record.ts';
+import type { QueueSettings } from '../../lib/queue/settings.ts';
 
 const { common: P, values } = parseParams({ jobs: { type: 'string' } }, { reps: 5 });
 // N is even, so the mixed scenario splits it in two.
@@ -21,7 +22,7 @@ const prefix = `vibe_bench_scale_${randomBytes(3).toString('hex')}`;
 const settings: QueueSettings = { prefix, leaseMs: 60_000, retentionMs: 7 * 86_400_000, maxAttempts: 3, retryBaseMs: 1_000 };
 const redis = new Redis(REDIS_URL);
 const queue = new JobQueue(redis, settings);
-const leases = new JobLeases(queue);
+const leases = queue.leases();
 const machine = await describeMachine();
 
 async function cleanup(): Promise<void> {

@@ -10,6 +10,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type PeerRun, type Summary, cell, entryArgs, finishMachine, intList, intValue, log, parseParams, printTable, procCpuMs, procMemMb, readJson, round, runPeer, sampleRss, sleep, startProcess, stopProcess, summarize, writeResult } from './common.ts';
 import { summarizeCpuProfile } from './cpu-profile.ts';
+import { redisKeys } from '../../lib/redis/keys.ts';
 import { WORKER_NODE_FLAGS } from '../../lib/worker/node-flags.ts';
 import { RATE_LIMIT, startPageBench } from './page-bench.ts';
 import { JOB_LIMIT, PAGES_PER_JOB } from './page-server.ts';
@@ -54,7 +55,7 @@ interface Run {
 
 /** Enqueues `n` scrape jobs at once and waits until every one has finished; returns their ids. */
 async function runJobs(n: number, timeoutMs: number): Promise<string[]> {
-  const k = queue.keys.finished;
+  const k = redisKeys(queue.prefix).finished;
   const finished = async () => {
     const replies = (await services.redis.pipeline().zcard(k.completed).zcard(k.failed).zcard(k.cancelled).exec()) ?? [];
     return replies.reduce((sum, [, count]) => sum + Number(count), 0);

@@ -3,7 +3,8 @@
 import { loadConfig } from '../../lib/config.ts';
 import { silentLogger } from '../../lib/log.ts';
 import type { Job } from '../../lib/model/job.ts';
-import { JobQueue, queueSettings } from '../../lib/queue/queue.ts';
+import { JobQueue } from '../../lib/queue/queue.ts';
+import { queueSettings } from '../../lib/queue/settings.ts';
 import { type WorkerProcess, startWorkerProcess } from '../../lib/worker/boot.ts';
 import { type TestServices, startServices } from './services.ts';
 import { isFinished, waitForJob } from './worker.ts';

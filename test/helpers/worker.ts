@@ -1,6 +1,7 @@
 import { silentLogger } from '../../lib/log.ts';
 import { type Job, isFinal } from '../../lib/model/job.ts';
-import { JobQueue, type QueueSettings, queueSettings } from '../../lib/queue/queue.ts';
+import { JobQueue } from '../../lib/queue/queue.ts';
+import { type QueueSettings, queueSettings } from '../../lib/queue/settings.ts';
 import { createBlockingRedis } from '../../lib/redis/client.ts';
 import { type JobHandler, Worker, type WorkerOptions } from '../../lib/worker/worker.ts';
 import type { TestServices } from './services.ts';
@@ -17,11 +18,13 @@ export async function startTestWorker(
   handler: JobHandler,
   options: { concurrency?: number; settings?: Partial<QueueSettings>; maintenance?: () => Promise<unknown>; timeLimit?: WorkerOptions['timeLimit'] } = {},
 ): Promise<TestWorker> {
-  const queue = new JobQueue(services.redis, { ...queueSettings(services.config), ...options.settings });
+  const settings = { ...queueSettings(services.config), ...options.settings };
+  const queue = new JobQueue(services.redis, settings);
   const blocking = createBlockingRedis(services.config.redisUrl, silentLogger, 'test-worker-take');
   const subscriber = createBlockingRedis(services.config.redisUrl, silentLogger, 'test-worker-cancel');
   const worker = new Worker({
     queue,
+    settings,
     blocking,
     subscriber,
     handler,

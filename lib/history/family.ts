@@ -2,8 +2,8 @@
 // status and totals are read from its children, and once every child has finished the history flusher
 // records its final state (settleParents): copying a child to history puts its parent in the unsettled set.
 import { type Job, type JobStatus, isFinal } from '../model/job.ts';
-import type { JobQueue } from './queue.ts';
-import { fromHash } from './record.ts';
+import type { HistoryOutbox } from '../queue/outbox.ts';
+import type { JobStore } from './job-store.ts';
 
 export interface FamilySummary {
   status: JobStatus;
@@ -12,19 +12,6 @@ export interface FamilySummary {
   inserted: number;
   children: Job[];
   error: { code: string; message: string } | null;
-}
-
-export async function loadChildren(queue: JobQueue, parent: Job, fallback?: (id: string) => Promise<Job | null>): Promise<Job[]> {
-  if (parent.children.length === 0) return [];
-  const pipeline = queue.redis.pipeline();
-  for (const id of parent.children) pipeline.hgetall(queue.keys.job(id));
-  const replies = (await pipeline.exec()) ?? [];
-  const children: Job[] = [];
-  for (const [index, [, hash]] of replies.entries()) {
-    const child = fromHash(parent.children[index]!, hash as Record<string, string>) ?? (await fallback?.(parent.children[index]!)) ?? null;
-    if (child) children.push(child);
-  }
-  return children;
 }
 
 /** The parent's state from its children: running while any child waits or runs; finished when all have. */
@@ -60,26 +47,16 @@ export function summarise(parent: Job, children: Job[]): FamilySummary {
  * a child still waiting leaves the set until that child finishes. Each parent is one atomic script call, and the
  * set keeps a parent until it is settled, so a process that dies at any point leaves the work to the next flush.
  */
-export async function settleParents(queue: JobQueue, fallback?: (id: string) => Promise<Job | null>): Promise<number> {
-  const { keys } = queue;
+export async function settleParents(outbox: HistoryOutbox, store: JobStore): Promise<number> {
   let settled = 0;
-  let cursor = '0';
-  do {
-    const [next, ids] = await queue.redis.sscan(keys.unsettledParents, cursor, 'COUNT', 100);
-    cursor = next;
-    for (const id of ids) {
-      const parent = await queue.get(id);
-      const children = parent ? await loadChildren(queue, parent, fallback) : [];
-      const summary = parent ? summarise(parent, children) : null;
-      const status = summary && isFinal(summary.status) ? summary.status : '';
-      const result = summary ? JSON.stringify({ found: summary.found, inserted: summary.inserted, children: summary.counts }) : '{}';
-      const outcome = await queue.scripts.run(
-        'settle-parent',
-        [keys.job(id), keys.unsettledParents, keys.history, keys.finished.completed, keys.finished.failed, keys.finished.cancelled],
-        [id, Date.now(), keys.jobPrefix, status, result, summary?.error ? JSON.stringify(summary.error) : '', ...children.flatMap((child) => [child.id, child.status])],
-      );
-      if (outcome === 'settled') settled += 1;
-    }
-  } while (cursor !== '0');
+  for await (const id of outbox.unsettledParents()) {
+    const parent = await store.get(id);
+    const children = parent ? await store.children(parent) : [];
+    const summary = parent ? summarise(parent, children) : null;
+    const status = summary && isFinal(summary.status) ? summary.status : '';
+    const result = summary ? JSON.stringify({ found: summary.found, inserted: summary.inserted, children: summary.counts }) : '{}';
+    const error = summary?.error ? JSON.stringify(summary.error) : '';
+    if ((await outbox.settle(id, status, result, error, children)) === 'settled') settled += 1;
+  }
   return settled;
 }
