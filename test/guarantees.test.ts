@@ -6,7 +6,6 @@ import { createApp } from '../lib/api/app.ts';
 import { loadConfig } from '../lib/config.ts';
 import { flushJobHistory } from '../lib/history/copy.ts';
 import { silentLogger } from '../lib/log.ts';
-import { JobLeases } from '../lib/queue/leases.ts';
 import { JobQueue } from '../lib/queue/queue.ts';
 import { queueSettings } from '../lib/queue/settings.ts';
 import { redisKeys } from '../lib/redis/keys.ts';

@@ -4,7 +4,6 @@ import type { Hono } from 'hono';
 import { createApp } from '../lib/api/app.ts';
 import { silentLogger } from '../lib/log.ts';
 import type { JobStatus } from '../lib/model/job.ts';
-import { JobLeases } from '../lib/queue/leases.ts';
 import { JobQueue } from '../lib/queue/queue.ts';
 import { queueSettings } from '../lib/queue/settings.ts';
 import { loadSourceRegistry } from '../lib/sources/registry.ts';

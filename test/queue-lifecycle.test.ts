@@ -5,7 +5,6 @@ import { getJobHistory } from '../lib/db/jobs.ts';
 import { permanent, transient } from '../lib/errors.ts';
 import { drainJobHistory, flushJobHistory } from '../lib/history/copy.ts';
 import { silentLogger } from '../lib/log.ts';
-import { JobLeases } from '../lib/queue/leases.ts';
 import { JobQueue } from '../lib/queue/queue.ts';
 import { queueSettings } from '../lib/queue/settings.ts';
 import { redisKeys } from '../lib/redis/keys.ts';

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../lib/log.ts';
-import { JobLeases } from '../lib/queue/leases.ts';
 import { JobQueue } from '../lib/queue/queue.ts';
 import { createBlockingRedis } from '../lib/redis/client.ts';
 import { type TestServices, startServices } from './helpers/services.ts';

@@ -7,7 +7,7 @@ import { silentLogger } from '../lib/log.ts';
 import type { HighWaterMark, ScrapedPost } from '../lib/model/post.ts';
 import { createSource, jwtExpiry, parseSearchResponse } from '../lib/sources/bluesky.ts';
 import type { ScrapedPage, Source } from '../lib/sources/types.ts';
-import { type FakeRequest, type FakeUpstream, type Handler, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
+import { type FakeRequest, type FakeUpstream, type Reply, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { inTurn } from './helpers/fake-upstream.ts';
 import { withIntake } from './helpers/intake.ts';
 import { rejected } from './helpers/job-errors.ts';

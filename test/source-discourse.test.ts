@@ -7,7 +7,7 @@ import { silentLogger } from '../lib/log.ts';
 import type { HighWaterMark, ScrapedPost } from '../lib/model/post.ts';
 import { createSource, fullPostText, parseSearchResults } from '../lib/sources/discourse.ts';
 import type { ScrapedPage } from '../lib/sources/types.ts';
-import { type FakeUpstream, type Handler, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
+import { type FakeUpstream, fixture, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { inTurn } from './helpers/fake-upstream.ts';
 import { withIntake } from './helpers/intake.ts';
 import { rejected, thrown } from './helpers/job-errors.ts';

@@ -9,7 +9,7 @@ import type { ScrapedPage } from '../lib/sources/types.ts';
 import { fixture, startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.ts';
 import { withIntake } from './helpers/intake.ts';
 import { rejected, thrown } from './helpers/job-errors.ts';
-import { BT_PAGE_1, BT_PAGE_2, btPage3, serveBt as serveBtPages } from './helpers/trustpilot-upstream.ts';
+import { BT_PAGE_1, BT_PAGE_2, serveBt as serveBtPages } from './helpers/trustpilot-upstream.ts';
 
 const EVENTNET = fixture('trustpilot/eventnet-de-page1-2024-07-prettified.html');
 const CHALLENGE = fixture('trustpilot/challenge-cloudflare-synthetic.html');

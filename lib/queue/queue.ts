@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { type FinalStatus, type Job, type JobStatus, type NewJob, isFinal } from '../model/job.ts';
+import { type FinalStatus, type Job, type JobStatus, type NewJob } from '../model/job.ts';
 import { type QueueCore, queueCore } from './core.ts';
 import { JobLeases } from './leases.ts';
 import { HistoryOutbox } from './outbox.ts';

@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { LogLevel } from '../config.ts';
-import { type JobError, permanent, toJobError, transient } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Job, JobContext, JobFailure, JobProgress } from '../model/job.ts';
-import { retryDelayMs } from '../queue/backoff.ts';
+import type { Job, JobContext, JobProgress } from '../model/job.ts';
 import type { FinishDetails, FinishOutcome, JobLeases } from '../queue/leases.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import type { QueueSettings } from '../queue/settings.ts';
@@ -13,6 +11,11 @@ import { pause, sleep } from '../sleep.ts';
 import { JobAborted, abortCause } from './abort.ts';
 import { FinishBatcher } from './finish-batcher.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
+import { runMaintenance } from './maintenance.ts';
+import { type AttemptEnd, type TimeLimit, decideOutcome } from './outcome.ts';
+import { withRedisRetries } from './redis-retry.ts';
+
+export type { TimeLimit };
 
 export type JobHandler = (job: Job, ctx: JobContext) => Promise<Record<string, unknown>>;
 
@@ -37,14 +40,6 @@ export interface WorkerOptions {
   timeLimit?: (job: Job) => TimeLimit;
 }
 
-export interface TimeLimit {
-  ms: number;
-  /** 'retry': a timed-out attempt is retried like any transient failure; 'fail': the job fails, with `hint`. */
-  onExpiry: 'retry' | 'fail';
-  /** What to do about it, for a job that fails on expiry (e.g. which setting raises the limit). */
-  hint?: string;
-}
-
 interface RunningJob {
   job: Job;
   token: string;
@@ -57,7 +52,6 @@ interface RunningJob {
 
 const TAKE_TIMEOUT_SECONDS = 1;
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-const OUTAGE_RETRY_CAP_MS = 30_000;
 const PROGRESS_WRITE_EVERY_MS = 250;
 
 /**
@@ -110,7 +104,19 @@ export class Worker {
     await this.listenForCancels();
     this.log.info('worker_started', { concurrency: this.options.concurrency, lease_ms: this.options.settings.leaseMs });
     this.takeLoopDone = this.takeLoop();
-    this.maintenanceDone = this.maintenanceLoop();
+    this.maintenanceDone = runMaintenance(
+      {
+        leases: this.leases,
+        workerId: this.id,
+        concurrency: this.options.concurrency,
+        startedAt: this.startedAt,
+        running: () => this.running.size,
+        everyMs: this.sweepEveryMs,
+        chores: this.options.maintenance,
+        log: this.log,
+      },
+      this.stopController.signal,
+    );
   }
 
   /**
@@ -201,7 +207,7 @@ export class Worker {
   }
 
   private async runJob(id: string, entry: RunningJob, claimed?: { job: Job; token: string }): Promise<void> {
-    const claim = claimed ? { status: 'claimed' as const, ...claimed } : await this.withRedisRetries(() => this.leases.claim(id, this.id), id);
+    const claim = claimed ? { status: 'claimed' as const, ...claimed } : await withRedisRetries(() => this.leases.claim(id, this.id), { giveUpAfterMs: this.options.settings.leaseMs, log: this.log, jobId: id });
     if (!claim || claim.status !== 'claimed') {
       this.log.warn('job_not_claimed', { job_id: id, reason: claim?.status ?? 'redis_unavailable' });
       return;
@@ -211,14 +217,8 @@ export class Worker {
     const { job } = claim;
     const log = this.log.child({ job_id: id, source: job.source, attempt: job.attempts });
 
-    if (this.stopController.signal.aborted) {
-      await this.finish(entry, 'release', {}, log);
-      return;
-    }
-    if (job.cancelRequested) {
-      await this.finish(entry, 'cancelled', { error: failure('cancelled', 'cancelled by request', job) }, log);
-      return;
-    }
+    if (this.stopController.signal.aborted) return this.end(entry, { kind: 'aborted', cause: 'shutdown' }, log);
+    if (job.cancelRequested) return this.end(entry, { kind: 'aborted', cause: 'cancelled' }, log);
 
     const timeoutMs = this.timeLimitOf(job).ms;
     log.info('job_started', { query: job.query, limit: job.limit, priority: job.priority, timeout_ms: timeoutMs });
@@ -241,15 +241,10 @@ export class Worker {
       const result = await this.options.handler(job, ctx);
       // A cancel that arrived as the last page was stored still wins: the user asked for it.
       const cause = abortCause(entry.controller.signal);
-      if (cause) await this.finishAborted(entry, cause, log);
-      else {
-        await this.finish(entry, 'completed', { result, progress: entry.progress }, log);
-        log.info('job_completed', { ms: Date.now() - started, ...result });
-      }
+      await this.end(entry, cause ? { kind: 'aborted', cause } : { kind: 'succeeded', result }, log, { ms: Date.now() - started });
     } catch (error) {
       const cause = abortCause(entry.controller.signal);
-      if (cause) await this.finishAborted(entry, cause, log);
-      else await this.finishFailed(entry, toJobError(error), log);
+      await this.end(entry, cause ? { kind: 'aborted', cause } : { kind: 'threw', error }, log);
     } finally {
       clearTimeout(deadline);
       this.keeper.release(id);
@@ -260,49 +255,12 @@ export class Worker {
     return this.options.timeLimit?.(job) ?? { ms: DEFAULT_TIMEOUT_MS, onExpiry: 'retry' };
   }
 
-  private async finishAborted(entry: RunningJob, cause: JobAborted['kind'], log: Logger): Promise<void> {
-    if (cause === 'lease_lost') {
-      log.warn('job_lease_lost', {});
-      return;
-    }
-    if (cause === 'timed_out') {
-      const limit = this.timeLimitOf(entry.job);
-      const message = `the attempt ran longer than its time limit of ${Math.round(limit.ms / 1000)} s and was stopped`;
-      await this.finishFailed(entry, limit.onExpiry === 'fail' ? permanent('timed_out', limit.hint ? `${message}: ${limit.hint}` : message) : transient('timed_out', message), log);
-      return;
-    }
-    if (cause === 'shutdown') {
-      await this.finish(entry, 'release', { progress: entry.progress }, log);
-      log.info('job_released', {});
-      return;
-    }
-    await this.finish(entry, 'cancelled', { error: failure('cancelled', 'cancelled by request', entry.job), progress: entry.progress }, log);
-    log.info('job_cancelled', {});
-  }
-
-  /**
-   * The outcome policy for a failed attempt: a permanent error, or a transient one on the last attempt, fails the
-   * job; anything else is retried after a backoff. The message says which, so a final failure never promises a
-   * retry and a waiting one says when it runs again.
-   */
-  private async finishFailed(entry: RunningJob, error: JobError, log: Logger): Promise<void> {
-    const { job } = entry;
-    // Our own database being down is not the job's fault: it waits for it without using up its attempts.
-    const keepAttempt = error.code === 'database_unavailable';
-    if (error.permanent || (job.attempts >= job.maxAttempts && !keepAttempt)) {
-      const message = error.permanent ? error.message : `${error.message}; gave up after ${job.attempts} attempt${job.attempts === 1 ? '' : 's'}`;
-      await this.finish(entry, 'failed', { error: failure(error.code, message, job), progress: entry.progress }, log);
-      log.warn('job_failed', { code: error.code, error: message, permanent: error.permanent });
-      return;
-    }
-    const delay = keepAttempt
-      ? Math.min(retryDelayMs(job.attempts, this.options.settings.retryBaseMs, null), OUTAGE_RETRY_CAP_MS)
-      : retryDelayMs(job.attempts, this.options.settings.retryBaseMs, error.retryAfterMs);
-    const when = `retrying in ${Math.max(1, Math.round(delay / 1000))} s`;
-    const message = keepAttempt ? `${error.message}; ${when}, without using up an attempt` : `${error.message}; attempt ${job.attempts} of ${job.maxAttempts}, ${when}`;
-    const details = { error: failure(error.code, message, job), progress: entry.progress };
-    await this.finish(entry, 'retry', { ...details, retryAt: Date.now() + delay, keepAttempt }, log);
-    log.warn('job_retry_scheduled', { code: error.code, error: error.message, retry_in_ms: delay, attempt_kept: keepAttempt });
+  /** Records how the attempt ended, as the outcome policy decides (./outcome.ts). */
+  private async end(entry: RunningJob, end: AttemptEnd, log: Logger, extra: Record<string, unknown> = {}): Promise<void> {
+    const decision = decideOutcome(entry.job, end, { settings: this.options.settings, timeLimit: this.timeLimitOf(entry.job), progress: entry.progress });
+    if (decision.outcome !== null) await this.finish(entry, decision.outcome, decision.details, log);
+    const level = decision.outcome === 'failed' || decision.outcome === 'retry' || decision.outcome === null ? 'warn' : 'info';
+    log[level](decision.event, { ...extra, ...decision.fields });
   }
 
   private async finish(
@@ -311,7 +269,7 @@ export class Worker {
     details: FinishDetails,
     log: Logger,
   ): Promise<void> {
-    const applied = await this.withRedisRetries(() => this.finisher.finish({ id: entry.job.id, token: entry.token, outcome, details }), entry.job.id);
+    const applied = await withRedisRetries(() => this.finisher.finish({ id: entry.job.id, token: entry.token, outcome, details }), { giveUpAfterMs: this.options.settings.leaseMs, log: this.log, jobId: entry.job.id });
     if (applied === 'fenced') log.warn('job_finish_fenced', { outcome });
     if (applied === undefined) log.error('job_finish_unrecorded', { outcome });
   }
@@ -327,48 +285,9 @@ export class Worker {
       log.warn('lease_renew_failed', { error: (error as Error).message });
     }
   }
-
-  /**
-   * Retries a Redis call through a short outage. Gives up after about a lease length: by then the sweeper
-   * will have taken the job back anyway, so holding on longer could only record a stale result.
-   */
-  private async withRedisRetries<T>(call: () => Promise<T>, jobId: string): Promise<T | undefined> {
-    const giveUpAt = Date.now() + this.options.settings.leaseMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        if (Date.now() > giveUpAt) return undefined;
-        this.log.warn('redis_call_failed', { job_id: jobId, error: (error as Error).message, attempt });
-        await sleep(Math.min(100 * 2 ** attempt, 2_000));
-      }
-    }
-  }
-
-  private async maintenanceLoop(): Promise<void> {
-    const stop = this.stopController.signal;
-    while (!stop.aborted) {
-      try {
-        const swept = await this.leases.sweep();
-        if (swept.recovered || swept.quarantined || swept.cancelled) this.log.info('jobs_recovered', { ...swept });
-        await this.leases.heartbeat(
-          { id: this.id, host: hostname(), pid: process.pid, concurrency: this.options.concurrency, running: this.running.size, startedAt: this.startedAt },
-          this.sweepEveryMs * 3,
-        );
-        await this.options.maintenance?.();
-      } catch (error) {
-        this.log.warn('maintenance_failed', { error: (error as Error).message });
-      }
-      // Jitter keeps a fleet of workers from sweeping in lockstep.
-      await pause(this.sweepEveryMs * (0.5 + Math.random() * 0.5), stop);
-    }
-  }
 }
 
 export function newWorkerId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
-function failure(code: string, message: string, job: Job): JobFailure {
-  return { code, message, attempt: job.attempts, at: Date.now() };
-}

@@ -8,7 +8,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import type { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { ROOT, describeMachine, finishMachine, intValue, log, parseParams, percentile, printTable, round, sleep, summarize, writeResult } from './common.ts';
 import { createSql } from '../../lib/db/client.ts';

@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describeMachine, finishMachine, intValue, log, parseParams, printTable, round, summarize, writeResult } from './common.ts';
 import type { Job } from '../../lib/model/job.ts';
-import { JobLeases } from '../../lib/queue/leases.ts';
 import { JobQueue } from '../../lib/queue/queue.ts';
 import { fromHash } from '../../lib/queue/record.ts';
 import type { QueueSettings } from '../../lib/queue/settings.ts';
@@ -79,16 +78,6 @@ async function fillFinished(): Promise<void> {
       taken += claims.length;
     }
   }
-}
-
-/** Redis's own microseconds per call of each command since the last CONFIG RESETSTAT. */
-async function commandUsec(): Promise<Record<string, { calls: number; usec_per_call: number }>> {
-  const stats: Record<string, { calls: number; usec_per_call: number }> = {};
-  for (const line of (await redis.info('commandstats')).split('\n')) {
-    const match = /^cmdstat_(\w+):calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(line.trim());
-    if (match) stats[match[1]!] = { calls: Number(match[2]), usec_per_call: Number(match[3]) };
-  }
-  return stats;
 }
 
 /** Redis's own totals per command, to diff around a measured stretch (other clients' calls count too: run alone). */
