@@ -232,6 +232,25 @@ export class EnvReader {
     return pairs;
   }
 
+  /**
+   * Comma-separated http(s) addresses (forums, instances): each its origin, or with `keepPath` its origin and path
+   * without a trailing slash (a forum may live under /community). With `assumeHttps`, a bare host name is https.
+   */
+  httpOrigins(name: string, what: string, example: string, options: { keepPath?: boolean; assumeHttps?: boolean } = {}): string[] {
+    return this.list(name, []).map((value) => {
+      let url: URL | null = null;
+      try {
+        url = new URL(options.assumeHttps && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? `https://${value}` : value);
+      } catch {
+        // reported below
+      }
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+        throw new ConfigError(`${name} must be comma-separated ${what} such as "${example}" (https:// or http://), got "${value}"`);
+      }
+      return options.keepPath ? `${url.origin}${url.pathname.replace(/\/+$/, '')}` : url.origin;
+    });
+  }
+
   /** An http(s) origin or URL, without a trailing slash; null when unset. */
   httpUrl(name: string): string | null {
     if (this.raw(name) === undefined) return null;

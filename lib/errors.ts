@@ -4,7 +4,7 @@
 export class ApiError extends Error {
   override name = 'ApiError';
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503 | 504,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 415 | 429 | 503,
     readonly code: string,
     message: string,
     /** Sent as Retry-After with a 429 or 503. */

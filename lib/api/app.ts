@@ -40,7 +40,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.route('/schedule', scheduleRoutes(deps, new ScheduleStore(deps.redis, keys)));
   app.route('/backups', backupsRoutes(deps));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
-  app.onError((error, c) => renderError(error, c, deps.log));
+  app.onError((error, c) => renderError(error, c, deps.log, { redisReady: () => deps.redis.status === 'ready' }));
   return app;
 }
 

@@ -10,7 +10,7 @@ export function errorBody(code: string, message: string, extra: Record<string, u
 }
 
 /** The one place errors become responses: ApiError as itself, outages as 503, anything else a logged 500. */
-export function renderError(error: Error, c: Context, log: Logger): Response {
+export function renderError(error: Error, c: Context, log: Logger, services: { redisReady(): boolean }): Response {
   if (error instanceof ApiError) {
     const headers: Record<string, string> = error.options.retryAfterSeconds ? { 'retry-after': String(error.options.retryAfterSeconds) } : {};
     return c.json(errorBody(error.code, error.message), error.status, headers);
@@ -34,13 +34,14 @@ export function renderError(error: Error, c: Context, log: Logger): Response {
       { 'retry-after': '30' },
     );
   }
-  if (isRedisUnavailable(error)) {
-    log.warn('redis_unavailable', { path: c.req.path, error: error.message });
-    return c.json(errorBody('queue_unavailable', 'the job queue (Redis) is not answering; try again shortly'), 503, { 'retry-after': '5' });
-  }
   if (isConnectionError(error)) {
     log.warn('postgres_unavailable', { path: c.req.path, error: error.message });
     return c.json(errorBody('database_unavailable', 'the database is not answering; try again shortly'), 503, { 'retry-after': '5' });
+  }
+  // Redis being away is told by the connection's own state, not by the wording of the error it led to.
+  if (!services.redisReady() || error.name === 'MaxRetriesPerRequestError') {
+    log.warn('redis_unavailable', { path: c.req.path, error: error.message });
+    return c.json(errorBody('queue_unavailable', 'the job queue (Redis) is not answering; try again shortly'), 503, { 'retry-after': '5' });
   }
   log.error('request_failed', { method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
   return c.json(errorBody('internal_error', 'something went wrong on our side; it has been logged'), 500);
@@ -51,11 +52,4 @@ function isRedisOutOfMemory(error: Error): boolean {
   // A transaction refused for it reports EXECABORT, with the OOM reply among its queued commands' errors.
   const previous = (error as { previousErrors?: Error[] }).previousErrors ?? [];
   return [error, ...previous].some((e) => e.name === 'ReplyError' && e.message.startsWith('OOM '));
-}
-
-function isRedisUnavailable(error: Error): boolean {
-  return (
-    error.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Command timed out|Stream isn't writeable|ECONNREFUSED|enableOfflineQueue/.test(error.message)
-  );
 }

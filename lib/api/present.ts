@@ -2,8 +2,8 @@
 import type { StoredPost } from '../db/posts.ts';
 import type { Job } from '../model/job.ts';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const isoDate = (date: Date | null) => (date === null ? null : date.toISOString());
+/** A time as ISO 8601 UTC, from milliseconds or a Date; null stays null. */
+export const iso = (time: number | Date | null) => (time === null ? null : new Date(time).toISOString());
 
 export function presentJob(job: Job) {
   return {
@@ -44,9 +44,9 @@ export function presentPost(post: StoredPost) {
     text: post.text,
     rating: post.rating,
     language: post.language,
-    published_at: isoDate(post.published_at),
-    reply: post.reply ? { text: post.reply.text, published_at: isoDate(post.reply.published_at) } : null,
+    published_at: iso(post.published_at),
+    reply: post.reply ? { text: post.reply.text, published_at: iso(post.reply.published_at) } : null,
     extra: post.extra,
-    first_seen_at: isoDate(post.first_seen_at),
+    first_seen_at: iso(post.first_seen_at),
   };
 }

@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import { listSourceRuns } from '../db/sources.ts';
 import { publicUrl } from '../http/public-url.ts';
 import type { ApiDeps } from './deps.ts';
+import { iso } from './present.ts';
 
-const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
 /** Every source: whether it can run now, what it reads and needs, its limit, and how its last runs went. */
 export function sourcesRoutes(deps: ApiDeps) {

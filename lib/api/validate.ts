@@ -13,18 +13,11 @@ export interface ScrapeRequest {
   timeoutMs?: number;
 }
 
-const SCRAPE_FIELDS = new Set(['source', 'query', 'limit', 'priority', 'full_rescan', 'timeout_ms']);
+const SCRAPE_FIELDS = ['source', 'query', 'limit', 'priority', 'full_rescan', 'timeout_ms'];
 export const MAX_QUERY_LENGTH = 200;
 
 export function parseScrapeRequest(body: unknown, sources: SourceRegistry): ScrapeRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ApiError(400, 'invalid_body', 'the body must be a JSON object like {"source":"trustpilot","query":"ovhcloud.com"}');
-  }
-  const fields = body as Record<string, unknown>;
-  const unknown = Object.keys(fields).filter((key) => !SCRAPE_FIELDS.has(key));
-  if (unknown.length > 0) {
-    throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')}; expected source, query, limit, priority, full_rescan, timeout_ms`);
-  }
+  const fields = requireFields(body, SCRAPE_FIELDS, '{"source":"trustpilot","query":"ovhcloud.com"}');
   const source = requireSource(fields.source, sources);
   const query = requireQuery(fields.query);
   const problem = sources.get(source)?.validateQuery?.(query);
@@ -47,19 +40,12 @@ export interface ScrapeAllRequest {
   fullRescan: boolean;
 }
 
-const SCRAPE_ALL_FIELDS = new Set(['queries', 'sources', 'limit', 'priority', 'full_rescan']);
+const SCRAPE_ALL_FIELDS = ['queries', 'sources', 'limit', 'priority', 'full_rescan'];
 const MAX_FAN_OUT = 200;
 
 /** Without `sources`, every source usable now; a named source that is not usable is refused, saying why. */
 export function parseScrapeAllRequest(body: unknown, sources: SourceRegistry): ScrapeAllRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ApiError(400, 'invalid_body', 'the body must be a JSON object like {"queries":["ovhcloud.com"],"sources":["trustpilot"]}');
-  }
-  const fields = body as Record<string, unknown>;
-  const unknown = Object.keys(fields).filter((key) => !SCRAPE_ALL_FIELDS.has(key));
-  if (unknown.length > 0) {
-    throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')}; expected queries, sources, limit, priority, full_rescan`);
-  }
+  const fields = requireFields(body, SCRAPE_ALL_FIELDS, '{"queries":["ovhcloud.com"],"sources":["trustpilot"]}');
   if (!Array.isArray(fields.queries) || fields.queries.length === 0) {
     throw new ApiError(400, 'invalid_queries', '`queries` must be a non-empty array of strings');
   }
@@ -93,11 +79,43 @@ export function parseScrapeAllRequest(body: unknown, sources: SourceRegistry): S
 
 /** POST /jobs/backup: an optional {"type": "manual" | "hourly" | "daily"}, manual by default. */
 export function parseBackupRequest(body: unknown): BackupType {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'invalid_body', 'the body must be a JSON object like {"type":"manual"}, or empty');
-  const { type = 'manual', ...rest } = body as Record<string, unknown>;
-  if (Object.keys(rest).length > 0) throw new ApiError(400, 'unknown_field', `unknown field ${Object.keys(rest).map((k) => `\`${k}\``).join(', ')}; expected type`);
+  const { type = 'manual' } = requireFields(body, ['type'], '{"type":"manual"}, or empty');
   if (!BACKUP_TYPES.includes(type as BackupType)) throw new ApiError(400, 'invalid_type', `\`type\` must be one of ${BACKUP_TYPES.join(', ')}`);
   return type as BackupType;
+}
+
+export interface TrackRequest {
+  query: string;
+  /** Null: every source usable at scrape time. */
+  sources: string[] | null;
+}
+
+/** POST /queries: a query and, optionally, the sources to scrape it on (each usable now, each taking the query). */
+export function parseTrackRequest(body: unknown, sources: SourceRegistry): TrackRequest {
+  const fields = requireFields(body, ['query', 'sources'], '{"query":"ovhcloud.com","sources":["trustpilot"]}');
+  const query = requireQuery(fields.query);
+  if (fields.sources === undefined || fields.sources === null) return { query, sources: null };
+  if (!Array.isArray(fields.sources) || fields.sources.length === 0) {
+    throw new ApiError(400, 'invalid_sources', '`sources` must be a non-empty array of source names, or left out for every usable source');
+  }
+  const names = requireUsableSources([...new Set(fields.sources.map((name) => requireSource(name, sources, 'sources[]')))], sources);
+  for (const name of names) {
+    const problem = sources.get(name)!.validateQuery?.(query);
+    if (problem) throw new ApiError(400, 'invalid_query', `${name}: ${problem}`);
+  }
+  return { query, sources: names };
+}
+
+/** A JSON object body holding only `allowed` fields, or a 400 saying what was expected (`example`). */
+export function requireFields(body: unknown, allowed: readonly string[], example: string): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ApiError(400, 'invalid_body', `the body must be a JSON object like ${example}`);
+  }
+  const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')}; expected ${allowed.join(', ')}`);
+  }
+  return body as Record<string, unknown>;
 }
 
 export function booleanField(name: string, value: unknown, fallback: boolean): boolean {

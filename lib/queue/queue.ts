@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { type FinalStatus, type Job, type JobStatus, type NewJob } from '../model/job.ts';
+import type { FinalStatus, Job, JobStatus, NewJob } from '../model/job.ts';
 import { type QueueCore, queueCore } from './core.ts';
 import { JobLeases } from './leases.ts';
 import { HistoryOutbox } from './outbox.ts';
-import { fromHash, toHashFields } from './record.ts';
+import { fromHash, pairsToHash, toHashFields } from './record.ts';
 import type { QueueSettings } from './settings.ts';
 
 /** An enqueue refused because as many jobs wait as the cap allows (MAX_WAITING_JOBS). */
@@ -142,7 +142,7 @@ export class JobQueue {
       const fields = toHashFields({ ...spec, maxAttempts: spec.maxAttempts ?? this.settings.maxAttempts }, now);
       // A scrape-all parent never runs itself: only its children enter the pending list.
       args.push(id, spec.priority, spec.kind === 'scrape-all' ? 0 : 1, fields.length, ...fields);
-      return fromHash(id, Object.fromEntries(pairs(fields)))!;
+      return fromHash(id, pairsToHash(fields))!;
     });
     const idempotencyKey = idempotency ? this.keys.idempotency(idempotency.scope, idempotency.key) : this.keys.idempotency('none', 'none');
     const [status, value] = (await this.scripts.run('enqueue', [this.keys.pending, this.keys.recent, idempotencyKey, this.keys.delayed], args)) as [string, string | number];
@@ -300,8 +300,4 @@ export class JobQueue {
         last_seen: Number(hash.last_seen),
       }));
   }
-}
-
-function* pairs(fields: string[]): Generator<[string, string]> {
-  for (let i = 0; i + 1 < fields.length; i += 2) yield [fields[i]!, fields[i + 1]!];
 }

@@ -2,6 +2,7 @@
 // session is created once per worker process with an app password, then reused and refreshed as it expires.
 import { JobError, permanent } from '../errors.ts';
 import type { ScrapedPost } from '../model/post.ts';
+import { queryProblem } from '../scrape/query-checks.ts';
 import { list, record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
@@ -55,11 +56,7 @@ export function createSource({ env }: SourceSetup): Source {
 }
 
 export function validateQuery(query: string): string | null {
-  const q = query.trim();
-  if (!q) return 'query must be the words to search Bluesky posts for, such as "acme outage"';
-  if (q.length > MAX_QUERY_LENGTH) return `query must be at most ${MAX_QUERY_LENGTH} characters, got ${q.length}`;
-  if (/[\u0000-\u001f\u007f]/.test(q)) return 'query must not contain control characters such as tabs or line breaks';
-  return null;
+  return queryProblem(query, { expected: 'the words to search Bluesky posts for, such as "acme outage"', maxLength: MAX_QUERY_LENGTH });
 }
 
 async function* scrapeSearch(ctx: ScrapeContext, sessions: SessionCache | null): AsyncGenerator<ScrapedPage> {

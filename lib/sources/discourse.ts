@@ -1,11 +1,11 @@
 // Discourse forums, read through each forum's public full-page search (/search.json, newest first). A search
 // result carries only a ~300-character excerpt, so every post that is kept is then read in full from
 // /posts/<id>.json; when that fails for one post, the excerpt is stored and marked `excerpt_only`.
-import { ConfigError } from '../config.ts';
 import { JobError, permanent, transient } from '../errors.ts';
 import type { HttpResponse } from '../http/client.ts';
 import type { ScrapedPost } from '../model/post.ts';
 import { htmlToText } from '../scrape/html-text.ts';
+import { queryProblem } from '../scrape/query-checks.ts';
 import { list, record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
@@ -23,7 +23,7 @@ export interface SearchPage {
 }
 
 export function createSource({ env }: SourceSetup): Source {
-  const forums = env.list('DISCOURSE_FORUMS', []).map(forumOrigin);
+  const forums = env.httpOrigins('DISCOURSE_FORUMS', 'forum addresses', 'https://forum.example.com', { keepPath: true });
   const searchesPerMinute = env.integer('DISCOURSE_SEARCHES_PER_MINUTE', DEFAULT_SEARCHES_PER_MINUTE, 1, 6_000);
   return {
     name: 'discourse',
@@ -43,26 +43,10 @@ export function createSource({ env }: SourceSetup): Source {
 }
 
 export function validateQuery(query: string): string | null {
-  const q = query.trim();
-  if (!q) return 'query must be the words to search the forums for, such as "billing export"';
-  if (q.length > MAX_QUERY_LENGTH) return `query must be at most ${MAX_QUERY_LENGTH} characters, got ${q.length}`;
-  if (/[\u0000-\u001f\u007f]/.test(q)) return 'query must not contain control characters such as tabs or line breaks';
-  if (/\border:/i.test(q)) return 'query must not contain "order:": results are always read newest first';
+  const problem = queryProblem(query, { expected: 'the words to search the forums for, such as "billing export"', maxLength: MAX_QUERY_LENGTH });
+  if (problem) return problem;
+  if (/\border:/i.test(query)) return 'query must not contain "order:": results are always read newest first';
   return null;
-}
-
-function forumOrigin(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`DISCOURSE_FORUMS must be comma-separated forum addresses such as "https://forum.example.com", got "${value}"`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(`DISCOURSE_FORUMS addresses must start with https:// or http://, got "${value}"`);
-  }
-  // A forum may live under a path (https://example.com/community), so only the trailing slash goes.
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 /**

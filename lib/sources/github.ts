@@ -4,6 +4,7 @@ import { JobError, permanent } from '../errors.ts';
 import type { HttpResponse } from '../http/client.ts';
 import type { ScrapedPost } from '../model/post.ts';
 import { linkWithRel, onOrigin } from '../scrape/link-header.ts';
+import { queryProblem } from '../scrape/query-checks.ts';
 import { list, record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
@@ -47,10 +48,9 @@ export function createGithubSource({ token }: { token: string | null }): Source 
 }
 
 export function validateQuery(query: string): string | null {
-  const q = query.trim();
-  if (!q) return 'query must be the words to search GitHub issues and pull requests for, optionally with qualifiers such as "repo:owner/name"';
-  if (/[\u0000-\u001f\u007f]/.test(q)) return 'query must not contain control characters such as tabs or line breaks';
-  const words = q.replace(QUALIFIER, ' ').trim();
+  const problem = queryProblem(query, { expected: 'the words to search GitHub issues and pull requests for, optionally with qualifiers such as "repo:owner/name"' });
+  if (problem) return problem;
+  const words = query.trim().replace(QUALIFIER, ' ').trim();
   if (words.length > MAX_QUERY_LENGTH) {
     return `query must be at most ${MAX_QUERY_LENGTH} characters without its qualifiers (GitHub's limit), got ${words.length}`;
   }

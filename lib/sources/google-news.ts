@@ -4,6 +4,7 @@ import { permanent } from '../errors.ts';
 import type { ScrapedPost } from '../model/post.ts';
 import { type FeedEntry, parseFeed } from '../scrape/feed.ts';
 import { htmlToText } from '../scrape/html-text.ts';
+import { queryProblem } from '../scrape/query-checks.ts';
 import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
 /** Google documents no maximum; longer queries are refused to keep the feed address short. */
@@ -41,11 +42,7 @@ export function createSource({ env }: SourceSetup): Source {
 }
 
 export function validateQuery(query: string): string | null {
-  const q = query.trim();
-  if (!q) return 'query must be a Google News search, e.g. ovhcloud or "BT broadband" outage';
-  if (q.length > MAX_QUERY_LENGTH) return `query must be at most ${MAX_QUERY_LENGTH} characters, got ${q.length}`;
-  if (/[\u0000-\u001f\u007f]/.test(q)) return 'query must not contain control characters such as tabs or line breaks';
-  return null;
+  return queryProblem(query, { expected: 'a Google News search, e.g. ovhcloud or "BT broadband" outage', maxLength: MAX_QUERY_LENGTH });
 }
 
 async function* scrapeSearch(ctx: ScrapeContext, edition: Edition): AsyncGenerator<ScrapedPage> {

@@ -2,6 +2,7 @@
 import { permanent } from '../errors.ts';
 import type { ScrapedPost } from '../model/post.ts';
 import { htmlToText } from '../scrape/html-text.ts';
+import { queryProblem } from '../scrape/query-checks.ts';
 import { fromUnixSeconds, list, record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
@@ -33,11 +34,7 @@ export function createHackerNewsSource(options: { pageSize: number }): Source {
 }
 
 export function validateQuery(query: string): string | null {
-  const q = query.trim();
-  if (!q) return 'query must be the words to look for on Hacker News, such as "duckdb" or "acme cloud"';
-  const bytes = Buffer.byteLength(q);
-  if (bytes > MAX_QUERY_BYTES) return `query must be at most ${MAX_QUERY_BYTES} bytes, got ${bytes}`;
-  return null;
+  return queryProblem(query, { expected: 'the words to look for on Hacker News, such as "duckdb" or "acme cloud"', maxBytes: MAX_QUERY_BYTES });
 }
 
 /**

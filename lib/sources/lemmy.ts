@@ -1,9 +1,9 @@
 // Lemmy posts, through each configured instance's public search API (/api/v3/search, newest first). Instances
 // federate, so one post can come back from several of them: it is kept once, under its ActivityPub id.
-import { ConfigError } from '../config.ts';
 import { JobError, permanent } from '../errors.ts';
 import type { ScrapedPost } from '../model/post.ts';
 import { decodeEntities } from '../scrape/html-text.ts';
+import { queryProblem } from '../scrape/query-checks.ts';
 import { record, text, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
@@ -12,7 +12,7 @@ const MAX_PAGE_SIZE = 50;
 const MAX_QUERY_LENGTH = 200;
 
 export function createSource({ env }: SourceSetup): Source {
-  const instances = env.list('LEMMY_INSTANCES', []).map(instanceOrigin);
+  const instances = env.httpOrigins('LEMMY_INSTANCES', 'instance addresses', 'https://lemmy.world');
   return {
     name: 'lemmy',
     defaultBaseUrl: 'https://lemmy.world',
@@ -29,24 +29,7 @@ export function createSource({ env }: SourceSetup): Source {
 }
 
 export function validateQuery(query: string): string | null {
-  const q = query.trim();
-  if (!q) return 'query must be the words to search Lemmy posts for, such as "acme outage"';
-  if (q.length > MAX_QUERY_LENGTH) return `query must be at most ${MAX_QUERY_LENGTH} characters, got ${q.length}`;
-  if (/[\u0000-\u001f\u007f]/.test(q)) return 'query must not contain control characters such as tabs or line breaks';
-  return null;
-}
-
-function instanceOrigin(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`LEMMY_INSTANCES must be comma-separated instance addresses such as "https://lemmy.world", got "${value}"`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(`LEMMY_INSTANCES addresses must start with https:// or http://, got "${value}"`);
-  }
-  return url.origin;
+  return queryProblem(query, { expected: 'the words to search Lemmy posts for, such as "acme outage"', maxLength: MAX_QUERY_LENGTH });
 }
 
 /**

@@ -1,12 +1,12 @@
 // Mastodon statuses about the query, from one or more instances: the hashtag timeline (public) and, with a user
 // token, the full-text status search of the token's own instance. The same status federates to many instances
 // under many local ids, so statuses are told apart by their ActivityPub `uri`.
-import { ConfigError } from '../config.ts';
 import { JobError, permanent } from '../errors.ts';
 import type { HttpResponse } from '../http/client.ts';
 import type { ScrapedPost } from '../model/post.ts';
 import { htmlToText } from '../scrape/html-text.ts';
 import { linkWithRel, onOrigin } from '../scrape/link-header.ts';
+import { queryProblem } from '../scrape/query-checks.ts';
 import { list, record, text, toDate, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
@@ -29,18 +29,8 @@ interface Feed {
 }
 
 export function createSource({ env }: SourceSetup): Source {
-  const instances = env.list('MASTODON_INSTANCES', []).map((value) => instanceOrigin(value));
+  const instances = env.httpOrigins('MASTODON_INSTANCES', 'instance origins', 'https://mastodon.social,https://fosstodon.org', { assumeHttps: true });
   return createMastodonSource({ instances, token: env.optional('MASTODON_ACCESS_TOKEN') });
-}
-
-function instanceOrigin(value: string): string {
-  try {
-    const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `https://${value}`);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return url.origin;
-  } catch {
-    // reported below
-  }
-  throw new ConfigError(`MASTODON_INSTANCES must be comma-separated instance origins such as "https://mastodon.social,https://fosstodon.org", got "${value}"`);
 }
 
 export function createMastodonSource(options: MastodonOptions): Source {
@@ -66,10 +56,9 @@ export function createMastodonSource(options: MastodonOptions): Source {
 }
 
 export function validateQuery(query: string, canSearch: boolean): string | null {
+  const problem = queryProblem(query, { expected: 'the words or hashtag to look for on Mastodon, such as "vibe tracker" or "#vibetracker"', maxLength: MAX_QUERY_LENGTH });
+  if (problem) return problem;
   const q = query.trim();
-  if (!q) return 'query must be the words or hashtag to look for on Mastodon, such as "vibe tracker" or "#vibetracker"';
-  if (q.length > MAX_QUERY_LENGTH) return `query must be at most ${MAX_QUERY_LENGTH} characters, got ${q.length}`;
-  if (/[\u0000-\u001f\u007f]/.test(q)) return 'query must not contain control characters such as tabs or line breaks';
   if (!hashtagOf(q) && !canSearch) {
     return `query "${q}" has no letters or digits to use as a hashtag, and full-text search needs a token: use a word as the query, or set MASTODON_ACCESS_TOKEN`;
   }

@@ -6,6 +6,7 @@ import type { HttpClient } from '../http/client.ts';
 import type { ScrapedPost } from '../model/post.ts';
 import { type FeedEntry, parseFeed } from '../scrape/feed.ts';
 import { decodeEntities, htmlToText } from '../scrape/html-text.ts';
+import { queryProblem } from '../scrape/query-checks.ts';
 import { fromUnixSeconds, list, record, text, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
@@ -44,11 +45,7 @@ export function createSource({ env }: SourceSetup): Source {
 }
 
 export function validateQuery(query: string): string | null {
-  const q = query.trim();
-  if (!q) return 'query must be a Reddit search such as "ovhcloud" or "subreddit:sysadmin outage"';
-  if (q.length > MAX_QUERY_LENGTH) return `query must be at most ${MAX_QUERY_LENGTH} characters (Reddit's limit), got ${q.length}`;
-  if (/[\u0000-\u001f\u007f]/.test(q)) return 'query must not contain control characters such as tabs or line breaks';
-  return null;
+  return queryProblem(query, { expected: 'a Reddit search such as "ovhcloud" or "subreddit:sysadmin outage"', maxLength: MAX_QUERY_LENGTH, whose: " (Reddit's limit)" });
 }
 
 async function* scrapeApi(ctx: ScrapeContext, tokens: TokenCache): AsyncGenerator<ScrapedPage> {

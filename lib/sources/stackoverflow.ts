@@ -4,6 +4,7 @@ import { JobError, permanent, transient } from '../errors.ts';
 import type { ScrapedPost } from '../model/post.ts';
 import type { RateLimit } from '../model/rate-limit.ts';
 import { decodeEntities, htmlToText } from '../scrape/html-text.ts';
+import { queryProblem } from '../scrape/query-checks.ts';
 import { fromUnixSeconds, list, record, text, toNumber } from '../scrape/values.ts';
 import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
 
@@ -62,8 +63,7 @@ export function stackExchangeRateLimit(hasKey: boolean): RateLimit {
 }
 
 export function validateQuery(query: string): string | null {
-  if (!query.trim()) return 'query must be the words to look for in questions, such as "duckdb" or "acme cloud"';
-  return null;
+  return queryProblem(query, { expected: 'the words to look for in questions, such as "duckdb" or "acme cloud"' });
 }
 
 async function* scrapeQuestions(ctx: ScrapeContext, options: StackExchangeOptions): AsyncGenerator<ScrapedPage> {

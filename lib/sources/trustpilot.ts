@@ -9,6 +9,7 @@ import type { HttpClient } from '../http/client.ts';
 import type { Logger } from '../log.ts';
 import type { ScrapedPost } from '../model/post.ts';
 import { cheerio } from '../scrape/cheerio.ts';
+import { queryProblem } from '../scrape/query-checks.ts';
 import { record, text, toDate, toNumber } from '../scrape/values.ts';
 import { formatChanged, rejectLoginUrl, rejectUnreadablePage } from '../scrape/walls.ts';
 import type { ScrapeContext, ScrapedPage, Source, SourceSetup } from './types.ts';
@@ -73,10 +74,9 @@ export function createTrustpilotSource(options: { aliases: Record<string, string
 }
 
 export function validateQuery(query: string): string | null {
+  const problem = queryProblem(query, { expected: 'a Trustpilot domain such as "bt.com" or a brand name such as "OVH"', maxLength: MAX_QUERY_LENGTH });
+  if (problem) return problem;
   const q = query.trim();
-  if (!q) return 'query must be a Trustpilot domain such as "bt.com" or a brand name such as "OVH"';
-  if (q.length > MAX_QUERY_LENGTH) return `query must be at most ${MAX_QUERY_LENGTH} characters, got ${q.length}`;
-  if (/[\u0000-\u001f\u007f]/.test(q)) return 'query must not contain control characters such as tabs or line breaks';
   const pageDomain = /trustpilot\.[a-z.]+\/review\/([^/?#\s]+)/i.exec(q)?.[1];
   if (pageDomain) return `query must be the business's domain, not its Trustpilot address: use "${pageDomain}"`;
   if (/[/?#\\]/.test(q)) {
