@@ -11,7 +11,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { type Service, type Summary, boxCpu, cell, cpuPressureTotalUs, entryArgs, finishMachine, intList, intValue, log, parseParams, percentile, printTable, procCpuMs, round, sampleRss, sleep, startProcess, stopProcess, summarize, treeCpuMs, treeRunqueueWaitMs, writeResult } from './common.ts';
+import { type Service, type Summary, boxCpu, cell, cpuPressureTotalUs, entryArgs, intList, intValue, log, parseParams, percentile, printTable, procCpuMs, round, sampleRss, sleep, startProcess, stopProcess, summarize, treeCpuMs, treeRunqueueWaitMs, writeResult, resultEnvelope } from './common.ts';
 import { summarizeCpuProfile } from './cpu-profile.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { redisKeys } from '../../lib/redis/keys.ts';
@@ -385,13 +385,8 @@ const cpuProfiles = P.cpuProf
   ? Object.fromEntries(readdirSync(P.cpuProf).filter((f) => f.endsWith('.cpuprofile')).map((f) => [f, summarizeCpuProfile(join(P.cpuProf!, f))]))
   : null;
 
-const finished = new Date();
 const result = {
-  bench: 'api',
-  started_at: started.toISOString(),
-  finished_at: finished.toISOString(),
-  wall_s: round((finished.getTime() - started.getTime()) / 1000, 1),
-  machine: finishMachine(machine),
+  ...resultEnvelope('api', started, machine),
   entry,
   params: { ...P, rate_limit_trustpilot: RATE_LIMIT, scrape_job: JSON.parse(SCRAPE_BODY) as unknown },
   notes: [

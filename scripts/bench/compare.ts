@@ -160,6 +160,7 @@ process.stdout.write(`\nsummary: ${path}\n`);
 log(`compare: ${rows.filter((r) => r.met === true).length} targets met, ${rows.filter((r) => r.met === false).length} missed`);
 
 function newestPeerResult(peer: string): string | null {
+  if (PEERS_DIR === null) return null;
   const folder = join(PEERS_DIR, peer, 'results');
   if (!existsSync(folder)) return null;
   const names = readdirSync(folder).filter((n) => n.endsWith('.json')).sort();

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { ROOT, type Summary, cell, describeMachine, finishMachine, guard, intList, intValue, log, once, parseParams, printTable, procCpuMs, round, summarize, writeResult } from './common.ts';
+import { ROOT, type Summary, cell, describeMachine, guard, intList, intValue, log, once, parseParams, printTable, procCpuMs, round, summarize, writeResult, resultEnvelope } from './common.ts';
 import { createSql } from '../../lib/db/client.ts';
 import { upsertPosts } from '../../lib/db/posts.ts';
 import { silentLogger } from '../../lib/log.ts';
@@ -201,13 +201,8 @@ const ratios = summary
     meets_0_3_copy: s.posts_per_s.median / copyMedian >= 0.3,
   }));
 
-const finished = new Date();
 const result = {
-  bench: 'ingest',
-  started_at: started.toISOString(),
-  finished_at: finished.toISOString(),
-  wall_s: round((finished.getTime() - started.getTime()) / 1000, 1),
-  machine: finishMachine(machine),
+  ...resultEnvelope('ingest', started, machine),
   entry: 'in-process: upsertPosts (lib/db/posts.ts) on createSql (lib/db/client.ts), the worker\'s own functions; no TypeScript loader cost in the database',
   params: P,
   notes: [

@@ -2,13 +2,13 @@
 // lib/worker/node-flags.ts) scraping the recorded Trustpilot pages from a loopback fake upstream with no delay,
 // through the queue and into PostgreSQL, every guarantee on (leases, fenced finishing, fleet-wide rate limiter,
 // per-host turns, upserts). Then the same pages through Crawlee's CheerioCrawler and through the parse limit, by
-// running the peer harness in /work/shared/bench/peer-crawlee.
+// running the peer harness peer-crawlee (in BENCH_PEERS_DIR).
 //   tsx scripts/bench/scrape.ts [--quick] [--reps 3] [--jobs 30] [--conc 1,4] [--entry dist|tsx] [--no-build]
 //                               [--no-peers] [--cpu-prof DIR] [--node-flags="--max-semi-space-size=4"] [--out-dir bench-results]
 // Writes <out-dir>/scrape-<UTC time>.json; field names follow peer-crawlee's where the figure is the same.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type PeerRun, type Summary, cell, entryArgs, finishMachine, intList, intValue, log, parseParams, printTable, procCpuMs, procMemMb, readJson, round, runPeer, sampleRss, sleep, startProcess, stopProcess, summarize, writeResult } from './common.ts';
+import { type PeerRun, type Summary, cell, entryArgs, intList, intValue, log, parseParams, printTable, procCpuMs, procMemMb, readJson, round, runPeer, sampleRss, sleep, startProcess, stopProcess, summarize, writeResult, resultEnvelope } from './common.ts';
 import { summarizeCpuProfile } from './cpu-profile.ts';
 import { redisKeys } from '../../lib/redis/keys.ts';
 import { WORKER_NODE_FLAGS } from '../../lib/worker/node-flags.ts';
@@ -234,13 +234,8 @@ if (P.cpuProf) {
   );
 }
 
-const finished = new Date();
 const result = {
-  bench: 'scrape',
-  started_at: started.toISOString(),
-  finished_at: finished.toISOString(),
-  wall_s: round((finished.getTime() - started.getTime()) / 1000, 1),
-  machine: finishMachine(machine),
+  ...resultEnvelope('scrape', started, machine),
   entry,
   params: { ...P, pages_per_job: PAGES_PER_JOB, job_limit: JOB_LIMIT, query: QUERY, full_rescan: true, rate_limit_trustpilot: RATE_LIMIT },
   notes: [
