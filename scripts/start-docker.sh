@@ -29,22 +29,26 @@ compose() {
   "${COMPOSE[@]}" --project-directory "$ROOT" "${files[@]}" "$@"
 }
 
-https_port() {
+# Where nginx's 443 is published, ADDRESS:PORT, as compose reports it (else from HTTPS_PORT, [ADDRESS:]PORT).
+https_published() {
   local published
   published=$(compose port nginx 443 2>/dev/null | tail -n 1 || true)
-  if [ -n "$published" ]; then
-    echo "${published##*:}"
-  else
-    local port
-    port=$(env_value HTTPS_PORT)
-    echo "${port:-443}"
-  fi
+  [ -n "$published" ] || published=$(env_value HTTPS_PORT)
+  echo "${published:-443}"
 }
 
+# localhost unless the port is bound to one address; the port left out when it is 443.
 url() {
-  local port
-  port=$(https_port)
-  if [ "$port" = 443 ]; then echo "https://localhost"; else echo "https://localhost:$port"; fi
+  local published port host=localhost
+  published=$(https_published)
+  port=${published##*:}
+  case "$published" in
+    *:*) host=${published%:*} ;;
+  esac
+  case "$host" in
+    0.0.0.0|'::'|'[::]'|'') host=localhost ;;
+  esac
+  if [ "$port" = 443 ]; then echo "https://$host"; else echo "https://$host:$port"; fi
 }
 
 # /ready through nginx, from this machine when curl is here, else from inside the nginx container.
