@@ -193,9 +193,8 @@ describe('the compose stack on a real Docker engine, as the README drives it', {
       HTTP_PORT: `127.0.0.1:${ports.http}`,
       HTTPS_PORT: `127.0.0.1:${ports.https}`,
       READY_TIMEOUT: '600',
-      // A killed worker's job comes back within this plus one sweep; the fake upstream may be asked as fast as it answers.
+      // A killed worker's job comes back within this plus one sweep.
       JOB_LEASE_MS: '5000',
-      RATE_LIMIT_TRUSTPILOT: '100/1/10',
       ...recordedEnv('trustpilot', `http://upstream:${recordedPort('trustpilot', UPSTREAM_BASE_PORT)}`),
     };
   });

@@ -144,9 +144,24 @@ export function recordedPort(name: string, basePort: number): number {
   return basePort + RECORDED_SOURCES.indexOf(name);
 }
 
-/** The app's settings for `name` served at `origin`: its base URL, and the made-up credentials it needs. */
+/**
+ * The app's settings for `name` served at `origin`: its base URL, the made-up credentials it needs, and a rate
+ * limit lifted from the site's published one (the fake upstream may be asked as fast as it answers).
+ */
 export function recordedEnv(name: string, origin: string): Record<string, string> {
-  return { [baseUrlVariable(name)]: origin, ...(name === 'reddit' ? { REDDIT_WWW_BASE_URL: origin } : {}), ...CREDENTIALS[name] };
+  const upper = name.toUpperCase().replaceAll('-', '_');
+  return {
+    [baseUrlVariable(name)]: origin,
+    [`RATE_LIMIT_${upper}`]: '1000/1/4',
+    ...(name === 'reddit' ? { REDDIT_WWW_BASE_URL: origin } : {}),
+    ...(name === 'discourse' ? { DISCOURSE_SEARCHES_PER_MINUTE: '6000' } : {}),
+    ...CREDENTIALS[name],
+  };
+}
+
+/** recordedEnv of every source, served from basePort on at `origin` (http://upstream on a compose network). */
+export function allRecordedEnv(origin: string, basePort: number): Record<string, string> {
+  return Object.assign({}, ...RECORDED_SOURCES.map((name) => recordedEnv(name, `${origin}:${recordedPort(name, basePort)}`)));
 }
 
 export async function startRecordedUpstreams(options: RecordedOptions = {}): Promise<RecordedUpstreams> {
