@@ -15,10 +15,10 @@ import { dirname, join } from 'node:path';
 import { type TestContext, after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import { freePort } from './helpers/private-redis.ts';
-import { recordedEnv, recordedPort } from './helpers/recorded-upstreams.ts';
+import { freePort } from '../helpers/private-redis.ts';
+import { recordedEnv, recordedPort } from '../helpers/recorded-upstreams.ts';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FINAL = new Set(['completed', 'failed', 'cancelled', 'dead']);
 const UPSTREAM_BASE_PORT = 8100;
 // Each answer of the fake upstream waits this long, so a three-page job is still running when a worker is killed.
@@ -238,6 +238,23 @@ describe('the compose stack on a real Docker engine, as the README drives it', {
     assert.deepEqual(ready.json(), { status: 'ready', redis: 'ok', postgres: 'ok' });
   });
 
+  step('the build context holds only what the Dockerfile copies', async () => {
+    // The context as the engine receives it (after .dockerignore), copied whole into an image of nothing else.
+    const tag = `${image}-context`;
+    ok(await run('docker', ['build', '-q', '-t', tag, '-f', '-', dir], { env: { ...env, DOCKER_BUILDKIT: '0' }, input: 'FROM scratch\nCOPY . /context/\n' }), 'building the context image');
+    try {
+      const created = await run('docker', ['create', tag, '/none']);
+      ok(created, 'docker create');
+      const listing = await run('sh', ['-c', `docker export ${created.stdout.trim()} | tar -t; docker rm ${created.stdout.trim()} >/dev/null`]);
+      const files = listing.stdout.split('\n').filter((line) => line.startsWith('context/') && !line.endsWith('/')).map((line) => line.slice('context/'.length));
+      const allowed = /^(package\.json|package-lock\.json|tsconfig\.json|tsconfig\.build\.json|api\.ts|worker\.ts|scheduler\.ts|lib\/.+|sql\/.+|scripts\/(build\.sh|migrate\.ts|import-legacy\.ts|restore\.sh))$/;
+      assert.deepEqual(files.filter((file) => !allowed.test(file)), [], 'files in the build context that the image does not need');
+      for (const needed of ['package-lock.json', 'lib/queue/lua/claim-3.lua', 'sql/0001_init.sql', 'scripts/restore.sh']) assert.ok(files.includes(needed), needed);
+    } finally {
+      await run('docker', ['rmi', '-f', tag]);
+    }
+  });
+
   step('plain HTTP is redirected to the published HTTPS port, and /nginx-health answers only inside the container', async () => {
     const res = await request(`http://127.0.0.1:${ports.http}/posts?limit=1`);
     await res.body.dump();
@@ -429,6 +446,13 @@ describe('the compose stack on a real Docker engine, as the README drives it', {
     const exported = Object.fromEntries([...up.stdout.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
     assert.equal(exported.DATABASE_URL, `postgres://vibe:${secrets.POSTGRES_PASSWORD}@127.0.0.1:${ports.devPostgres}/ocft_tracker`);
     assert.equal(exported.REDIS_URL, `redis://127.0.0.1:${ports.devRedis}/0`);
+    // compose.dev.yaml publishes them on loopback only.
+    const devContainers = (await run('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${devProject}`])).stdout.split('\n').filter(Boolean);
+    assert.equal(devContainers.length, 2);
+    for (const container of devContainers) {
+      const bindings = Object.values(((await inspect(container)).HostConfig.PortBindings ?? {}) as Record<string, { HostIp: string }[]>).flat();
+      assert.ok(bindings.length > 0 && bindings.every((binding) => binding.HostIp === '127.0.0.1'), JSON.stringify(bindings));
+    }
 
     // On this machine, from the copy (its node_modules are the checkout's), with what the script printed exported.
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
