@@ -7,10 +7,10 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
-import { freePort } from './helpers/private-redis.ts';
-import { RECORDED_SOURCES } from './helpers/recorded-upstreams.ts';
+import { freePort } from '../helpers/private-redis.ts';
+import { RECORDED_SOURCES } from '../helpers/recorded-upstreams.ts';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BASE_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://localhost:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://localhost:6379/0';
 
