@@ -13,8 +13,9 @@ FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY api.ts worker.ts scheduler.ts ./
 COPY lib ./lib
-COPY scripts ./scripts
 COPY sql ./sql
+# Only the scripts dist/ runs (the rest, benches and the chaos soak, are tools run from a checkout with tsx).
+COPY scripts/build.sh scripts/migrate.ts scripts/import-legacy.ts ./scripts/
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime

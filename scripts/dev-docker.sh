@@ -42,8 +42,17 @@ start() {
   user=$(env_value POSTGRES_USER)
   db=$(env_value POSTGRES_DB)
   say "postgres and redis are up. For npm run dev (then npm run migrate once):"
-  echo "export DATABASE_URL=postgres://${user:-vibe}:$(env_value POSTGRES_PASSWORD)@127.0.0.1:${DEV_POSTGRES_PORT:-5432}/${db:-ocft_tracker}"
-  echo "export REDIS_URL=redis://127.0.0.1:${DEV_REDIS_PORT:-6379}/0"
+  echo "export DATABASE_URL=postgres://${user:-vibe}:$(env_value POSTGRES_PASSWORD)@$(published postgres 5432)/${db:-ocft_tracker}"
+  echo "export REDIS_URL=redis://$(published redis 6379)/0"
+}
+
+# ADDRESS:PORT where SERVICE's PORT is published, as compose reports it: DEV_POSTGRES_PORT and DEV_REDIS_PORT may be
+# set in the shell or in .env, and compose reads both.
+published() {
+  local address
+  address=$(compose port "$1" "$2" 2>/dev/null | tail -n 1)
+  [ -n "$address" ] || die "compose reports no published port for $1:$2 (see: scripts/dev-docker.sh --logs)"
+  echo "$address"
 }
 
 case "${1:-}" in

@@ -1,5 +1,6 @@
-// compose.yaml checked by a real Compose implementation's `config` (no Docker engine runs here or in CI): it must
-// resolve, refuse to without POSTGRES_PASSWORD, and keep the properties the stack relies on.
+// compose.yaml checked by a real Compose implementation's `config`, without an engine: it must resolve, refuse to
+// without POSTGRES_PASSWORD, and keep the properties the stack relies on. test/stack/compose-stack.test.ts runs it for real.
+// Also nginx's template rendered with compose's values and served by a real nginx on loopback.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -28,7 +28,7 @@ export interface Reply {
 export type Handler = (req: FakeRequest) => Reply | Promise<Reply>;
 
 export interface FakeUpstream {
-  /** http://127.0.0.1:<port>, without a trailing slash. */
+  /** http://127.0.0.1:<port> (or the host it listens on), without a trailing slash. */
   baseUrl: string;
   requests: RecordedRequest[];
   /** Routes registered later win, so a test can override a default route. */
@@ -58,7 +58,15 @@ interface Route {
   handler: Handler;
 }
 
-export async function startFakeUpstream(): Promise<FakeUpstream> {
+export interface FakeUpstreamOptions {
+  /** Where to listen: 127.0.0.1 (the default) for tests; 0.0.0.0 in a container, for the compose network. */
+  host?: string;
+  /** 0 (the default) picks a free one. */
+  port?: number;
+}
+
+export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  const host = options.host ?? '127.0.0.1';
   let routes: Route[] = [];
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -100,11 +108,14 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, resolve);
+  });
   const { port } = server.address() as AddressInfo;
 
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     requests,
     on(method, path, handler) {
       routes.push({ method: method.toUpperCase(), path, handler });

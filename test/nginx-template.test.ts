@@ -1,0 +1,115 @@
+// nginx/templates/default.conf.template served by a real nginx on loopback, rendered as the image renders it, for
+// what depends on the values rather than the syntax: the redirect's port, and who /nginx-health answers.
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import { freePort, waitForPort } from './helpers/private-redis.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const NGINX = ['/usr/sbin/nginx', ...(process.env.PATH ?? '').split(':').map((dir) => join(dir, 'nginx'))].find((file) => spawnSync(file, ['-v']).status === 0);
+
+interface Served {
+  http: number;
+  https: number;
+  stop(): Promise<void>;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'vibe-nginx-template-'));
+
+/** The template with `publicHttpsPort` as VIBE_PUBLIC_HTTPS_PORT, served on free loopback ports. */
+async function serve(publicHttpsPort: string): Promise<Served> {
+  const dir = mkdtempSync(join(work, 'nginx-'));
+  mkdirSync(join(dir, 'conf.d'));
+  execFileSync('sh', [join(ROOT, 'nginx/ensure-cert.sh'), join(work, 'tls')], { stdio: 'ignore' });
+  const http = await freePort();
+  const https = await freePort();
+  const env: Record<string, string> = {
+    VIBE_UPSTREAM: `127.0.0.1:${await freePort()}`,
+    VIBE_RESOLVER: '127.0.0.1',
+    VIBE_HTTP_LISTEN: `127.0.0.1:${http}`,
+    VIBE_HTTPS_LISTEN: `127.0.0.1:${https}`,
+    VIBE_PUBLIC_HTTPS_PORT: publicHttpsPort,
+    VIBE_TLS_DIR: join(work, 'tls'),
+    VIBE_ACCESS_LOG: join(dir, 'access.log'),
+  };
+  const template = readFileSync(join(ROOT, 'nginx/templates/default.conf.template'), 'utf8');
+  writeFileSync(join(dir, 'conf.d/default.conf'), template.replace(/\$\{(VIBE_\w*)\}/g, (match, name: string) => env[name] ?? match));
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `${process.getuid?.() === 0 ? 'user root;\n' : ''}daemon off;\npid ${dir}/nginx.pid;\nevents {}\nhttp {\n` +
+      ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((name) => `  ${name}_temp_path ${dir}/${name};\n`).join('') +
+      `  include ${dir}/conf.d/*.conf;\n}\n`,
+  );
+  const child: ChildProcess = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: 'ignore' });
+  await waitForPort(https);
+  return {
+    http,
+    https,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const location = async (port: number) => {
+  const res = await request(`http://127.0.0.1:${port}/jobs?limit=1`);
+  await res.body.dump();
+  assert.equal(res.statusCode, 301);
+  return res.headers.location;
+};
+
+describe('the nginx template, served', () => {
+  const servers: Served[] = [];
+  let agent: Agent;
+  before(async () => {
+    // Not a skip: npm run test:all installs nginx.
+    assert.ok(NGINX, 'nginx is not installed: apt-get install nginx (only its binary is used)');
+    // The first server makes the certificate the agent trusts.
+    await started('443');
+    agent = new Agent({ connect: { ca: readFileSync(join(work, 'tls/tls.crt'), 'utf8') } });
+  });
+  after(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await agent?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+  const started = async (port: string) => {
+    const server = await serve(port);
+    servers.push(server);
+    return server;
+  };
+
+  test('redirects HTTP to https://host/… without a port when HTTPS is published on 443', async () => {
+    assert.equal(await location(servers[0]!.http), 'https://127.0.0.1/jobs?limit=1');
+  });
+
+  test('keeps any other published port in the redirect, given alone or with its address', async () => {
+    assert.equal(await location((await started('8443')).http), 'https://127.0.0.1:8443/jobs?limit=1');
+    assert.equal(await location((await started('127.0.0.1:18443')).http), 'https://127.0.0.1:18443/jobs?limit=1');
+    assert.equal(await location((await started('127.0.0.1:443')).http), 'https://127.0.0.1/jobs?limit=1');
+  });
+
+  test('answers /nginx-health to 127.0.0.1 only, and 404 in the API error shape to any other address', async () => {
+    const url = `https://127.0.0.1:${servers[0]!.https}/nginx-health`;
+    const local = await request(url, { dispatcher: agent });
+    assert.equal(local.statusCode, 200);
+    assert.deepEqual(await local.body.json(), { status: 'ok' });
+    // From 127.0.0.2, another loopback address: a client nginx does not see as itself.
+    const other = new Agent({ localAddress: '127.0.0.2', connect: { ca: readFileSync(join(work, 'tls/tls.crt'), 'utf8') } });
+    try {
+      const res = await request(url, { dispatcher: other });
+      assert.equal(res.statusCode, 404);
+      assert.equal(((await res.body.json()) as { error: { code: string } }).error.code, 'not_found');
+    } finally {
+      await other.close();
+    }
+  });
+});
