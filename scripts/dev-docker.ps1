@@ -60,7 +60,7 @@ function Start-Services {
   if (-not $db) { $db = 'ocft_tracker' }
   Write-Say 'postgres and redis are up. For npm run dev (then npm run migrate once):'
   Write-Output "`$env:DATABASE_URL = 'postgres://${user}:$(Get-EnvValue 'POSTGRES_PASSWORD')@$(Get-Published 'postgres' '5432')/$db'"
-  Write-Output "`$env:REDIS_URL = 'redis://$(Get-Published 'redis' '6379')/0'"
+  Write-Output "`$env:REDIS_URL = 'redis://:$(Get-EnvValue 'REDIS_PASSWORD')@$(Get-Published 'redis' '6379')/0'"
 }
 
 if ($Help) { Get-Help $PSCommandPath -Detailed; exit 0 }

@@ -43,7 +43,7 @@ start() {
   db=$(env_value POSTGRES_DB)
   say "postgres and redis are up. For npm run dev (then npm run migrate once):"
   echo "export DATABASE_URL=postgres://${user:-vibe}:$(env_value POSTGRES_PASSWORD)@$(published postgres 5432)/${db:-ocft_tracker}"
-  echo "export REDIS_URL=redis://$(published redis 6379)/0"
+  echo "export REDIS_URL=redis://:$(env_value REDIS_PASSWORD)@$(published redis 6379)/0"
 }
 
 # ADDRESS:PORT where SERVICE's PORT is published, as compose reports it: DEV_POSTGRES_PORT and DEV_REDIS_PORT may be

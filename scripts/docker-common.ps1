@@ -1,5 +1,5 @@
 # Dot-sourced by start-docker.ps1 and dev-docker.ps1, as docker-common.sh is by the .sh scripts: which Compose to
-# run, and a .env that sets POSTGRES_PASSWORD. Expects $Root (the repository) and $Prog (the script's name).
+# run, and a .env holding the stack's secrets. Expects $Root (the repository) and $Prog (the script's name).
 
 function Write-Say([string]$Message) { [Console]::Error.WriteLine("${Prog}: $Message") }
 function Stop-WithMessage([string]$Message) { Write-Say $Message; exit 1 }
@@ -41,31 +41,44 @@ function New-RandomPassword {
   return (($bytes | ForEach-Object { $_.ToString('x2') }) -join '')
 }
 
-# Compose refuses to start without POSTGRES_PASSWORD; offer to make one rather than fail with its message.
+# The secrets the stack needs, as docker-common.sh lists them: each is generated when missing, also into an .env an
+# earlier release wrote, so an upgrade does not stop at a compose error.
+$script:Secrets = [ordered]@{
+  POSTGRES_PASSWORD = 'PostgreSQL password of the compose stack (read when its data volume is first created).'
+  REDIS_PASSWORD = 'Redis password of the compose stack (requirepass).'
+  API_TOKEN = 'The admin token: every change (POST, DELETE) needs Authorization: Bearer <API_TOKEN>.'
+  API_READ_TOKEN = 'The read token: every GET but /health and /ready needs it (or API_TOKEN).'
+}
+
+# Writes a random value for each secret .env lacks, after asking (without a terminal: when VIBE_ASSUME_YES=y).
 function Confirm-EnvFile {
-  if (Get-EnvValue 'POSTGRES_PASSWORD') { return }
+  $missing = @($script:Secrets.Keys | Where-Object { -not (Get-EnvValue $_) })
+  if ($missing.Count -eq 0) { return }
+  $names = $missing -join ' '
   $envFile = Join-Path $Root '.env'
-  if (Test-Path $envFile) { Write-Say '.env has no POSTGRES_PASSWORD.' } else { Write-Say 'there is no .env yet.' }
+  if (Test-Path $envFile) { Write-Say ".env has no $names." } else { Write-Say 'there is no .env yet.' }
   if ([Console]::IsInputRedirected) {
     $answer = if ($env:VIBE_ASSUME_YES) { $env:VIBE_ASSUME_YES } else { 'n' }
   } else {
     $copy = if (Test-Path $envFile) { '' } else { ' (a copy of .env.example)' }
-    $answer = Read-Host "${Prog}: write a random POSTGRES_PASSWORD into .env$copy? [Y/n]"
+    $answer = Read-Host "${Prog}: write a random $names into .env$copy? [Y/n]"
   }
   if ($answer -notin @('', 'y', 'Y', 'yes')) {
-    Stop-WithMessage "set POSTGRES_PASSWORD in .env (letters and digits: it goes into DATABASE_URL), e.g. POSTGRES_PASSWORD=$(New-RandomPassword)"
+    Stop-WithMessage "set $names in .env (letters and digits: passwords go into connection URLs), e.g. $($missing[0])=$(New-RandomPassword)"
   }
   if (-not (Test-Path $envFile)) { Copy-Item (Join-Path $Root '.env.example') $envFile }
-  $password = New-RandomPassword
   $lines = @(Get-Content $envFile)
-  if ($lines -match '^\s*#?\s*POSTGRES_PASSWORD=') {
-    $lines = $lines -replace '^\s*#?\s*POSTGRES_PASSWORD=.*$', "POSTGRES_PASSWORD=$password"
-  } else {
-    $lines += @('', '# PostgreSQL password of the compose stack (read when its data volume is first created).', "POSTGRES_PASSWORD=$password")
+  foreach ($name in $missing) {
+    $value = New-RandomPassword
+    if ($lines -match "^\s*#?\s*$name=") {
+      $lines = $lines -replace "^\s*#?\s*$name=.*$", "$name=$value"
+    } else {
+      $lines += @('', "# $($script:Secrets[$name])", "$name=$value")
+    }
   }
   # LF endings and no BOM, as Compose and the .sh scripts read it.
   [System.IO.File]::WriteAllText($envFile, (($lines -join "`n") + "`n"))
-  Write-Say 'wrote a random POSTGRES_PASSWORD into .env'
+  Write-Say "wrote a random $names into .env"
 }
 
 # The same shell lines start-docker.sh runs in the redis container for --status.

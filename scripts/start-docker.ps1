@@ -158,9 +158,10 @@ function Start-Demo([bool]$WithBuild) {
   if ($LASTEXITCODE -ne 0) { Stop-WithMessage 'a demo scrape did not complete (above); the logs: scripts\start-docker.ps1 -Demo -Logs worker' }
   $base = Get-Url
   Write-Say "the demo runs at $base (project $($env:COMPOSE_PROJECT_NAME); remove it with: scripts\start-docker.ps1 -Demo -Stop). Look:"
-  Write-Output "  curl.exe -k `"$base/posts?limit=5`""
-  Write-Output "  curl.exe -k `"$base/posts?source=trustpilot&q=broadband`""
-  Write-Output "  curl.exe -k `"$base/sources`""
+  $auth = "authorization: Bearer $(Get-EnvValue 'API_READ_TOKEN')"
+  Write-Output "  curl.exe -k -H `"$auth`" `"$base/posts?limit=5`""
+  Write-Output "  curl.exe -k -H `"$auth`" `"$base/posts?source=trustpilot&q=broadband`""
+  Write-Output "  curl.exe -k -H `"$auth`" `"$base/sources`""
   Write-Output $base
 }
 

@@ -125,9 +125,10 @@ start_demo() {
   local base
   base=$(url)
   say "the demo runs at $base (project $COMPOSE_PROJECT_NAME; remove it with: scripts/start-docker.sh --demo --stop). Look:"
-  echo "  curl -k '$base/posts?limit=5'"
-  echo "  curl -k '$base/posts?source=trustpilot&q=broadband'"
-  echo "  curl -k '$base/sources'"
+  local auth="authorization: Bearer $(env_value API_READ_TOKEN)"
+  echo "  curl -k -H '$auth' '$base/posts?limit=5'"
+  echo "  curl -k -H '$auth' '$base/posts?source=trustpilot&q=broadband'"
+  echo "  curl -k -H '$auth' '$base/sources'"
   echo "$base"
 }
 

@@ -26,6 +26,11 @@ interface Service {
   depends_on?: Record<string, { condition: string }> | string[];
   volumes?: (string | { type?: string; source?: string; target?: string })[];
   healthcheck?: { test?: string[] | string; disable?: boolean };
+  mem_limit?: string | number;
+  cap_drop?: string[];
+  cap_add?: string[];
+  security_opt?: string[];
+  read_only?: boolean;
 }
 
 interface ComposeConfig {
@@ -48,7 +53,7 @@ function runConfig(env: Record<string, string>, files = ['compose.yaml']) {
 }
 
 function loadConfig(files?: string[]): ComposeConfig {
-  const result = runConfig({ POSTGRES_PASSWORD: 'test-pw' }, files);
+  const result = runConfig({ POSTGRES_PASSWORD: 'test-pw', REDIS_PASSWORD: 'redis-pw' }, files);
   assert.equal(result.status, 0, `docker-compose config failed:\n${result.stderr}`);
   if (!isV1) return JSON.parse(result.stdout) as ComposeConfig;
   // docker-compose 1.x prints only YAML; it is a Python program, so Python and its YAML module are there with it.
@@ -107,6 +112,33 @@ describe('compose.yaml, as docker-compose resolves it', () => {
   const config = missing ? ({ services: {} } as ComposeConfig) : loadConfig();
   const { services } = config;
 
+  check('runs every container with a memory limit, no capability it does not need, no way to gain privileges', () => {
+    for (const [name, service] of Object.entries(services)) {
+      assert.ok(service.mem_limit, `${name} has no mem_limit`);
+      assert.deepEqual(service.cap_drop, ['ALL'], `${name} keeps its capabilities`);
+      assert.ok(service.security_opt?.includes('no-new-privileges:true'), `${name} may gain privileges`);
+      assert.equal(service.read_only, true, `${name} has a writable root file system`);
+    }
+    for (const name of ['api', 'worker', 'scheduler', 'migrate', 'tls-init']) assert.equal(services[name]!.cap_add, undefined, `${name} runs as node and needs no capability`);
+    assert.deepEqual([...(services.nginx!.cap_add ?? [])].sort(), ['CHOWN', 'DAC_OVERRIDE', 'NET_BIND_SERVICE', 'SETGID', 'SETUID']);
+  });
+
+  check('runs Redis behind a password, which every app process and redis-cli in its container have', () => {
+    const command = ([] as string[]).concat(services.redis!.command ?? []);
+    assert.equal(command[command.indexOf('--requirepass') + 1], 'redis-pw');
+    assert.equal(services.redis!.environment?.REDISCLI_AUTH, 'redis-pw');
+    const result = runConfig({ POSTGRES_PASSWORD: 'test-pw' });
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /set REDIS_PASSWORD in \.env/);
+  });
+
+  check('passes both API tokens to the app processes', () => {
+    for (const name of ['api', 'worker', 'scheduler']) {
+      const env = services[name]!.environment ?? {};
+      assert.ok('API_TOKEN' in env && 'API_READ_TOKEN' in env, name);
+    }
+  });
+
   check('has every service of the stack', () => {
     for (const name of ['postgres', 'redis', 'migrate', 'api', 'worker', 'scheduler', 'nginx']) {
       assert.ok(services[name], `service ${name} is missing`);
@@ -124,7 +156,7 @@ describe('compose.yaml, as docker-compose resolves it', () => {
     for (const name of ['migrate', 'api', 'worker', 'scheduler']) {
       const env = services[name]!.environment ?? {};
       assert.equal(env.DATABASE_URL, 'postgres://vibe:test-pw@postgres:5432/ocft_tracker', name);
-      assert.equal(env.REDIS_URL, 'redis://redis:6379/0', name);
+      assert.equal(env.REDIS_URL, 'redis://:redis-pw@redis:6379/0', name);
     }
     assert.equal(services.api!.environment?.WORKERS, '4');
   });

@@ -22,7 +22,7 @@ interface Served {
 const work = mkdtempSync(join(tmpdir(), 'vibe-nginx-template-'));
 
 /** The template with `publicHttpsPort` as VIBE_PUBLIC_HTTPS_PORT, served on free loopback ports. */
-async function serve(publicHttpsPort: string): Promise<Served> {
+async function serve(publicHttpsPort: string, tlsDir = join(work, 'tls')): Promise<Served> {
   const dir = mkdtempSync(join(work, 'nginx-'));
   mkdirSync(join(dir, 'conf.d'));
   execFileSync('sh', [join(ROOT, 'nginx/ensure-cert.sh'), join(work, 'tls')], { stdio: 'ignore' });
@@ -34,7 +34,7 @@ async function serve(publicHttpsPort: string): Promise<Served> {
     VIBE_HTTP_LISTEN: `127.0.0.1:${http}`,
     VIBE_HTTPS_LISTEN: `127.0.0.1:${https}`,
     VIBE_PUBLIC_HTTPS_PORT: publicHttpsPort,
-    VIBE_TLS_DIR: join(work, 'tls'),
+    VIBE_TLS_DIR: tlsDir,
     VIBE_ACCESS_LOG: join(dir, 'access.log'),
   };
   const template = readFileSync(join(ROOT, 'nginx/templates/default.conf.template'), 'utf8');
@@ -81,8 +81,8 @@ describe('the nginx template, served', () => {
     await agent?.close();
     rmSync(work, { recursive: true, force: true });
   });
-  const started = async (port: string) => {
-    const server = await serve(port);
+  const started = async (port: string, tlsDir?: string) => {
+    const server = await serve(port, tlsDir);
     servers.push(server);
     return server;
   };
@@ -111,5 +111,65 @@ describe('the nginx template, served', () => {
     } finally {
       await other.close();
     }
+  });
+
+  /** Whether a TLS handshake with these openssl s_client options succeeds against `port`. */
+  const handshake = (port: number, ...options: string[]) => {
+    const result = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...options], { input: '', encoding: 'utf8', timeout: 10_000 });
+    return { ok: result.status === 0 && /New, TLSv1\.[23], Cipher is (?!\(NONE\))/.test(result.stdout), out: `${result.stdout}${result.stderr}` };
+  };
+
+  /** A server with an RSA certificate, as an operator's own may be: the one where weak suites would be possible. */
+  const withRsaKey = async () => {
+    const dir = join(work, 'tls-rsa');
+    mkdirSync(dir, { recursive: true });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
+    return started('443', dir);
+  };
+
+  test('speaks TLS 1.3, and TLS 1.2 with forward-secret AEAD suites (Mozilla intermediate)', async () => {
+    const rsa = await withRsaKey();
+    const cases: [number, string[]][] = [
+      [servers[0]!.https, ['-tls1_3']],
+      [servers[0]!.https, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256']],
+      [servers[0]!.https, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-CHACHA20-POLY1305']],
+      [rsa.https, ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384']],
+    ];
+    for (const [port, options] of cases) {
+      const { ok, out } = handshake(port, ...options);
+      assert.ok(ok, `${options.join(' ')} was refused: ${out.slice(-300)}`);
+    }
+  });
+
+  test('refuses CBC and SHA-1 suites, RSA key exchange without forward secrecy, and TLS 1.1 and older', async () => {
+    const rsa = servers.at(-1)!;
+    const weak: [number, string[]][] = [
+      [rsa.https, ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA']],
+      [rsa.https, ['-tls1_2', '-cipher', 'AES128-SHA']],
+      [rsa.https, ['-tls1_2', '-cipher', 'AES128-GCM-SHA256']],
+      [rsa.https, ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-SHA384']],
+      [servers[0]!.https, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-SHA']],
+      [rsa.https, ['-tls1_1', '-cipher', 'ALL:@SECLEVEL=0']],
+    ];
+    for (const [port, options] of weak) assert.equal(handshake(port, ...options).ok, false, `${options.join(' ')} was accepted`);
+  });
+
+  test('a burst of changes from one address is cut to 429 in the API error shape, with Retry-After; reads are not counted', async () => {
+    const https = servers[0]!.https;
+    const sent = await Promise.all(
+      Array.from({ length: 60 }, () =>
+        request(`https://127.0.0.1:${https}/jobs/scrape`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: '{}' }).then(async (res) => ({
+          status: res.statusCode,
+          retryAfter: res.headers['retry-after'],
+          body: await res.body.text(),
+        })),
+      ),
+    );
+    const limited = sent.filter((res) => res.status === 429);
+    assert.ok(limited.length >= 30, `only ${limited.length} of 60 changes at once were limited`);
+    assert.equal(limited[0]!.retryAfter, '1');
+    assert.equal((JSON.parse(limited[0]!.body) as { error: { code: string } }).error.code, 'rate_limited');
+    const reads = await Promise.all(Array.from({ length: 60 }, () => request(`https://127.0.0.1:${https}/jobs`, { dispatcher: agent }).then(async (res) => (await res.body.dump(), res.statusCode))));
+    assert.ok(reads.every((status) => status !== 429), 'a read was rate-limited');
   });
 });

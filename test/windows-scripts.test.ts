@@ -5,7 +5,7 @@
 // its syntax tree: the Invoke-Compose calls reachable from the branch that tests the flag.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, statSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -157,6 +157,8 @@ function branchCalls(root: Node, flags: string[]): string[][] {
   return calls;
 }
 
+const ENV_WITH_SECRETS = 'POSTGRES_PASSWORD=test\nREDIS_PASSWORD=test\nAPI_TOKEN=admin-token-for-the-script-tests\nAPI_READ_TOKEN=read-token-for-the-script-tests\n';
+
 describe('the Windows scripts', () => {
   let work: string;
   let log: string;
@@ -173,7 +175,7 @@ describe('the Windows scripts', () => {
     for (const file of ['scripts/start-docker.sh', 'scripts/dev-docker.sh', 'scripts/docker-common.sh', 'compose.yaml', 'compose.dev.yaml', '.env.example']) {
       copyFileSync(join(ROOT, file), join(work, file));
     }
-    writeFileSync(join(work, '.env'), 'POSTGRES_PASSWORD=test\n');
+    writeFileSync(join(work, '.env'), ENV_WITH_SECRETS);
     writeFileSync(join(work, 'posts.csv'), 'source,content,created_at\nhn,x,2024-01-01\n');
     log = join(work, 'compose.log');
     const fakes: Record<string, string> = {
@@ -238,6 +240,27 @@ describe('the Windows scripts', () => {
       }
     });
   }
+
+  test('an .env an earlier release wrote, with only POSTGRES_PASSWORD, gains the secrets it lacks and keeps its password', () => {
+    writeFileSync(join(work, '.env'), '# an older .env\nPOSTGRES_PASSWORD=kept-password\nAPI_TOKEN=\n');
+    try {
+      const result = spawnSync('bash', [join(work, 'scripts', 'start-docker.sh'), '--status'], {
+        cwd: work,
+        env: { PATH: `${join(work, 'bin')}:${process.env.PATH}`, HOME: work, VIBE_ASSUME_YES: 'y' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stderr, /wrote a random REDIS_PASSWORD API_TOKEN API_READ_TOKEN into \.env/);
+      const written = readFileSync(join(work, '.env'), 'utf8');
+      assert.match(written, /^POSTGRES_PASSWORD=kept-password$/m);
+      for (const name of ['REDIS_PASSWORD', 'API_TOKEN', 'API_READ_TOKEN']) assert.match(written, new RegExp(`^${name}=[0-9a-f]{48}$`, 'm'), name);
+      assert.equal(written.match(/^API_TOKEN=/gm)?.length, 1, 'the empty API_TOKEN line was filled in, not repeated');
+      assert.equal(statSync(join(work, '.env')).mode & 0o777, 0o600);
+    } finally {
+      writeFileSync(join(work, '.env'), ENV_WITH_SECRETS);
+    }
+  });
 
   test('the README documents every flag of the table for both, the Windows command beside the Linux one', () => {
     for (const row of ROWS) {

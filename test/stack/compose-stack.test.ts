@@ -118,7 +118,8 @@ describe('the compose stack on a real Docker engine, as the README drives it', {
   const inspect = async (container: string) => JSON.parse((await run('docker', ['inspect', container])).stdout)[0] as Record<string, any>;
 
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
-    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    // Every POST is JSON, with a body or without one.
+    const headers: Record<string, string> = method === 'POST' ? { 'content-type': 'application/json' } : {};
     if (secrets.API_TOKEN) headers.authorization = `Bearer ${secrets.API_TOKEN}`;
     const res = await request(`${started!.url}${path}`, { method, dispatcher: agent, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.body.text();
@@ -224,10 +225,10 @@ describe('the compose stack on a real Docker engine, as the README drives it', {
     started = first;
     t.diagnostic(`start-docker.sh --build to ready: ${first.seconds.toFixed(1)} s`);
     assert.equal(first.url, `https://127.0.0.1:${ports.https}`);
-    assert.match(first.stderr, /wrote a random POSTGRES_PASSWORD into \.env/);
+    assert.match(first.stderr, /wrote a random POSTGRES_PASSWORD REDIS_PASSWORD API_TOKEN API_READ_TOKEN into \.env/);
     // The secrets it generated, read back from .env as the rest of this file uses them.
     secrets = readEnvFile(join(dir, '.env'));
-    assert.match(secrets.POSTGRES_PASSWORD ?? '', /^[0-9a-f]{48}$/);
+    for (const name of ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'API_TOKEN', 'API_READ_TOKEN']) assert.match(secrets[name] ?? '', /^[0-9a-f]{48}$/, name);
     assert.equal(statSync(join(dir, '.env')).mode & 0o777, 0o600);
     // The certificate tls-init made, copied out as the README says (`docker cp`, which Compose 1.29 lacks as `cp`).
     const [nginx] = await containers('nginx');
@@ -236,6 +237,13 @@ describe('the compose stack on a real Docker engine, as the README drives it', {
     const ready = await call('GET', '/ready');
     assert.equal(ready.status, 200, ready.text);
     assert.deepEqual(ready.json(), { status: 'ready', redis: 'ok', postgres: 'ok' });
+    // Closed by default: without a token nothing is read or changed, and the read token changes nothing.
+    const anonymous = await request(`${started!.url}/jobs`, { dispatcher: agent });
+    assert.equal(anonymous.statusCode, 401);
+    await anonymous.body.dump();
+    const reader = await request(`${started!.url}/jobs/backup`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${secrets.API_READ_TOKEN}` }, body: '{}' });
+    assert.equal(reader.statusCode, 403);
+    await reader.body.dump();
   });
 
   step('the build context holds only what the Dockerfile copies', async () => {
@@ -282,6 +290,10 @@ describe('the compose stack on a real Docker engine, as the README drives it', {
       } else {
         assert.deepEqual(bindings, [], `${service} publishes ${JSON.stringify(bindings)}`);
       }
+      assert.deepEqual(info.HostConfig.CapDrop, ['ALL'], `${service} keeps its capabilities`);
+      assert.ok((info.HostConfig.SecurityOpt ?? []).includes('no-new-privileges:true'), `${service} may gain privileges`);
+      assert.equal(info.HostConfig.ReadonlyRootfs, true, `${service} has a writable root file system`);
+      assert.ok(info.HostConfig.Memory > 0, `${service} has no memory limit`);
       if (['api', 'worker', 'scheduler'].includes(service)) {
         const uid = await run('docker', ['exec', container, 'id', '-u']);
         assert.equal(uid.stdout.trim(), '1000', `${service} runs as uid ${uid.stdout.trim()}`);
@@ -445,7 +457,7 @@ describe('the compose stack on a real Docker engine, as the README drives it', {
     ok(up, 'dev-docker.sh --postgres');
     const exported = Object.fromEntries([...up.stdout.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
     assert.equal(exported.DATABASE_URL, `postgres://vibe:${secrets.POSTGRES_PASSWORD}@127.0.0.1:${ports.devPostgres}/ocft_tracker`);
-    assert.equal(exported.REDIS_URL, `redis://127.0.0.1:${ports.devRedis}/0`);
+    assert.equal(exported.REDIS_URL, `redis://:${secrets.REDIS_PASSWORD}@127.0.0.1:${ports.devRedis}/0`, "still behind the password");
     // compose.dev.yaml publishes them on loopback only.
     const devContainers = (await run('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${devProject}`])).stdout.split('\n').filter(Boolean);
     assert.equal(devContainers.length, 2);
