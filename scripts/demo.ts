@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startRecordedUpstreams } from '../test/helpers/recorded-upstreams.ts';
 import { formatResults, scrapeRecorded } from './dev/demo-scrape.ts';
-import { withEnvFile } from './dev/env-file.ts';
+import { withEnvFile } from '../lib/env-file.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({ options: { exit: { type: 'boolean', default: false } } });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { withEnvFile } from './dev/env-file.ts';
+import { withEnvFile } from '../lib/env-file.ts';
 import { type LocalService, MissingService, ensurePostgres, ensureRedis } from './dev/local-services.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

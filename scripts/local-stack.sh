@@ -12,8 +12,9 @@
 # DIR (default /tmp/vibe-local-stack-$UID) receives pids, stack.env, logs/, the rendered nginx config and the TLS
 # certificate (tls/tls.crt: trust it instead of turning verification off).
 #
-# Settings, from the environment (everything else, DATABASE_URL, REDIS_URL, REDIS_PREFIX, SOURCE_BASE_URL_*, …,
-# reaches the app processes as it is):
+# Settings, from the environment (everything else, SOURCE_BASE_URL_*, …, reaches the app processes as it is):
+#   DATABASE_URL postgres://localhost:5432/vibe_local_stack, REDIS_PREFIX vibe-local
+#                                     its own database and queue: a `npm run dev` on the same machine shares neither
 #   HTTP_PORT 8080, HTTPS_PORT 8443   where nginx listens, on LISTEN_HOST (127.0.0.1)
 #   API_PORT 8000                     where the API listens, on 127.0.0.1 only
 #   WORKERS 2                         API processes (node:cluster)
@@ -154,8 +155,11 @@ port_taken() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# The stack's own database unless DATABASE_URL names another (npm run dev uses ocft_tracker).
+database_url=${DATABASE_URL:-postgres://localhost:5432/vibe_local_stack}
+redis_url=${REDIS_URL:-redis://localhost:6379/0}
+
 wait_for_services() {
-  local database_url=${DATABASE_URL:-postgres://localhost:5432/ocft_tracker} redis_url=${REDIS_URL:-redis://localhost:6379/0}
   local i
   if command -v redis-cli >/dev/null; then
     for i in $(seq 1 20); do
@@ -258,6 +262,8 @@ start_stack() {
 
   export HOST=127.0.0.1 PORT="$API_PORT" WORKERS="${WORKERS:-2}" BACKUP_DIR="${BACKUP_DIR:-$dir/backups}"
   export ENVIRONMENT="${ENVIRONMENT:-local}"
+  # A queue and a database of its own, so a `npm run dev` worker on the same machine never takes its jobs.
+  export DATABASE_URL="$database_url" REDIS_URL="$redis_url" REDIS_PREFIX="${REDIS_PREFIX:-vibe-local}"
   mkdir -p "$BACKUP_DIR"
 
   sh "$ROOT/nginx/ensure-cert.sh" "$dir/tls" >&2

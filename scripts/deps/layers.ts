@@ -1,7 +1,7 @@
 // The layers of lib/, bottom first. A folder may import from its own layer and the ones below, never from one
 // above; test/import-shape.test.ts holds the code to this, and a new folder must be given a layer here.
 export const LAYERS: { name: string; nodes: string[] }[] = [
-  { name: 'vocabulary and basics', nodes: ['model', 'config', 'errors', 'log', 'sleep', 'text', 'startup-error', 'sentiment'] },
+  { name: 'vocabulary and basics', nodes: ['model', 'config', 'env-file', 'errors', 'log', 'sleep', 'text', 'startup-error', 'sentiment'] },
   { name: 'stores and clients', nodes: ['redis', 'db', 'http', 'scrape', 'backup'] },
   { name: 'the queue, the sources and what is kept of them', nodes: ['queue', 'sources', 'history', 'legacy', 'alerts'] },
   { name: 'processes', nodes: ['worker', 'api', 'scheduler'] },
