@@ -1,11 +1,13 @@
 // The expected count of the next window, and how far it may stray, from the baseline windows before it. The model:
 //
-//   expected = level × slot-of-day factor × day-of-week factor × recent level ratio
+//   expected = level × slot-of-day factor × day-of-week factor × hour-of-week correction × recent level ratio
 //
-// fitted to the baseline by iterative proportional fitting (the Poisson maximum-likelihood fit of a two-way
-// multiplicative table), with counts that strayed more than k σ from the fit pulled back to k σ and the fit redone,
-// so a past incident does not raise the baseline. The variance is negative-binomial, mean + dispersion × mean²,
-// which is never below the Poisson mean; the dispersion is measured on the residuals of the same model.
+// The first three are fitted to the baseline by iterative proportional fitting (the Poisson maximum-likelihood fit
+// of a two-way multiplicative table); the hour-of-week correction is what the two weeks of a slot say beyond that,
+// shrunk by empirical Bayes; the recent level ratio is observed over expected in the last hours. Counts that strayed
+// more than k σ from the fit are pulled back to k σ and the fit redone, so a past incident does not raise the
+// baseline. The variance is negative-binomial, mean + dispersion × mean², never below the Poisson mean; the
+// dispersion is measured on how well the same model forecasts each baseline window.
 import { DAY_MS } from './windows.ts';
 
 export interface SeasonalOptions {
