@@ -138,7 +138,7 @@ else {
 if (!spike) notes.push('spike: not measured (no spike-*.json)');
 else {
   const rateName = (rate: number) => `${rate} posts/h`;
-  for (const s of (spike.json.summary as Json[]).filter((x) => x.kind === 'volume' && String(x.detector).endsWith('(default)'))) {
+  for (const s of (spike.json.summary as Json[]).filter((x) => x.kind === 'volume' && String(x.detector).startsWith('seasonal'))) {
     const plain = (spike.json.summary as Json[]).find((x) => x.kind === 'volume' && x.rate === s.rate && String(x.detector).startsWith('plain'));
     add(
       { part: 'spike', figure: `false alerts/month, worst seed, ${rateName(s.rate)}`, ours: s.falseAlertsPerMonth.worst, peer: plain?.falseAlertsPerMonth.worst ?? null, peer_name: 'mean + 3σ, 14 days', target: '< 2 and < peer' },

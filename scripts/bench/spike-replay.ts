@@ -4,7 +4,7 @@
 // cool-down. Then each injected incident is matched with the events inside it; any other event is a false alert.
 import { mayFireAgain } from '../../lib/alerts/cool-down.ts';
 import { judgeShare, plainShareBaseline, shareBaseline } from '../../lib/alerts/share.ts';
-import { judgeVolume, plainBaseline, volumeBaseline } from '../../lib/alerts/spike.ts';
+import { type VolumeSpikeParams, judgeVolume, plainBaseline, volumeBaseline } from '../../lib/alerts/spike.ts';
 import { countUpperQuantile, normalUpperTail } from '../../lib/alerts/tails.ts';
 import type { ShareWindowCount, WindowCount } from '../../lib/alerts/types.ts';
 import { HOUR_MS, type Incident, type SyntheticYear } from './spike-data.ts';
@@ -26,7 +26,7 @@ export interface AlertEvent {
 }
 
 const QUARTER_MS = HOUR_MS / 4;
-const BASELINE_HOURS = 14 * 24;
+const PLAIN_BASELINE_HOURS = 14 * 24;
 
 export function replay(year: SyntheticYear, detector: ReplayDetector, coolDownMinutes: number): AlertEvent[] {
   const events: AlertEvent[] = [];
@@ -91,14 +91,19 @@ export function score(year: SyntheticYear, events: AlertEvent[], incidents: Inci
   return { bySize, delays, falseAlerts, months, falseAlertsPerMonth: falseAlerts / months };
 }
 
-/** The default volume detector, the plain rule, and a reference that knows each hour's true mean and σ. */
-export function volumeDetectors(year: SyntheticYear): ReplayDetector[] {
+/**
+ * The default volume detector (with `params` over its defaults), the plain rule, and a reference that knows each
+ * hour's true mean and σ.
+ */
+export function volumeDetectors(year: SyntheticYear, params: Partial<VolumeSpikeParams> = {}): ReplayDetector[] {
   const windows: WindowCount[] = Array.from(year.counts, (count, h) => ({ start: year.start + h * HOUR_MS, count }));
-  const input = (h: number) => ({ windowStart: year.start + h * HOUR_MS, history: windows.slice(Math.max(0, h - BASELINE_HOURS), h), historyStart: year.start });
+  const input = (h: number, hours: number) => ({ windowStart: year.start + h * HOUR_MS, history: windows.slice(Math.max(0, h - hours), h), historyStart: year.start });
+  const seasonalHours = (params.baselineDays ?? 14) * 24;
   const judging = (baseline: ReturnType<typeof volumeBaseline>): Judge => (count, _negative, complete) => judgeVolume(baseline, { start: baseline.windowStart, count, complete }).spike;
+  const changed = Object.keys(params).length ? ` ${JSON.stringify(params)}` : '';
   return [
-    { name: 'seasonal (default)', kind: 'volume', judgeFor: (h) => judging(volumeBaseline(input(h))) },
-    { name: 'plain mean + 3σ, 14 days', kind: 'volume', judgeFor: (h) => judging(plainBaseline(input(h))) },
+    { name: `seasonal (default)${changed}`, kind: 'volume', judgeFor: (h) => judging(volumeBaseline(input(h, seasonalHours), params)) },
+    { name: 'plain mean + 3σ, 14 days', kind: 'volume', judgeFor: (h) => judging(plainBaseline(input(h, PLAIN_BASELINE_HOURS))) },
     {
       name: 'reference: true mean and σ',
       kind: 'volume',
@@ -116,7 +121,7 @@ export function volumeDetectors(year: SyntheticYear): ReplayDetector[] {
 /** The default share detector and the plain rule on shares. */
 export function shareDetectors(year: SyntheticYear): ReplayDetector[] {
   const windows: ShareWindowCount[] = Array.from(year.counts, (count, h) => ({ start: year.start + h * HOUR_MS, count, negative: year.negatives[h]! }));
-  const input = (h: number) => ({ windowStart: year.start + h * HOUR_MS, history: windows.slice(Math.max(0, h - BASELINE_HOURS), h), historyStart: year.start });
+  const input = (h: number) => ({ windowStart: year.start + h * HOUR_MS, history: windows.slice(Math.max(0, h - PLAIN_BASELINE_HOURS), h), historyStart: year.start });
   const judging = (baseline: ReturnType<typeof shareBaseline>): Judge => (count, negative, complete) => judgeShare(baseline, { start: baseline.windowStart, count, negative, complete }).spike;
   return [
     { name: 'binomial (default)', kind: 'share', judgeFor: (h) => judging(shareBaseline(input(h))) },
