@@ -4,7 +4,7 @@
 //   mean(h) = postsPerHour × trend × weekday × hour-of-day × holiday
 //   - trend: linear from 0.85 to 1.15 over the whole span (a company that grows 35 % a year);
 //   - weekday: Mon 1.20, Tue 1.10, Wed 1.05, Thu 1.00, Fri 0.95, Sat 0.75, Sun 0.70 (divided by their mean);
-//   - hour of day: a working-day curve, lowest at 03:00 (0.18 of the peak), rising from 06:00 to a peak at
+//   - hour of day: a working-day curve, lowest at 03:00 (about a tenth of the peak), rising from 06:00 to a peak at
 //     10:00-14:00 and an evening shoulder; on weekends the same curve two hours later and flatter
 //     (0.6 × curve + 0.4), so weekdays and weekends differ in shape, not only in level;
 //   - holiday: 0.5 on Jan 1, Easter Monday, May 1, Dec 24-26 and Dec 31, 0.7 on the other days from Dec 24 to
