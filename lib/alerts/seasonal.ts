@@ -26,7 +26,7 @@ export interface SeasonalForecast {
   dispersion: number;
   /** Observed over expected in the last levelWindows windows (1: as the baseline predicts). */
   level: number;
-  /** slot-of-day × day-of-week factor of the next window (1: an average window). */
+  /** slot-of-day × day-of-week × hour-of-week factor of the next window (1: an average window). */
   seasonalFactor: number;
   /** Whether day-of-week factors were fitted (only from two weeks of baseline). */
   weekly: boolean;
@@ -39,12 +39,14 @@ const FACTOR_PRIOR_POSTS = 4;
 const LEVEL_PRIOR_POSTS = 10;
 // One sample of each weekday cannot tell a weekday's habit from noise.
 const WEEKLY_FROM_DAYS = 14;
+// A fit, then two rounds of pulling strays back to k σ and fitting again.
 const PASSES = 3;
+const FIT_ITERATIONS = 4;
+// The share of an hour-of-week cell's own windows in its pooled correction; the rest comes from the hours beside it.
 const SELF_WEIGHT = 0.5;
 
 /** The variance of a pooled observed/expected ratio from counting noise alone. */
 const noiseOf = (variance: number, expected: number) => variance / (expected * expected);
-const FIT_ITERATIONS = 4;
 
 /** Forecasts the window right after `counts` (the baseline, oldest first, the first starting at `from`). */
 export function forecastNextWindow(counts: Float64Array, from: number, windowMs: number, opts: SeasonalOptions): SeasonalForecast {
