@@ -88,11 +88,25 @@ describe('the benchmark suite, --quick', { concurrency: 1 }, () => {
     assert.ok(json.ours.memory.bytes_per_waiting_job > 0);
   });
 
+  test('bench:spike replays the alert detectors over synthetic years and records incidents found and false alerts', async () => {
+    const { code, output, json } = await runPart('spike', quick);
+    assert.equal(code, 0, output);
+    assert.ok(json, 'spike wrote no JSON');
+    assert.equal(json.errors.length, 0, json.errors.join('\n'));
+    const volume = json.summary.filter((s: Json) => s.kind === 'volume');
+    assert.deepEqual([...new Set(volume.map((s: Json) => s.rate))], [0.5, 5, 50]);
+    for (const s of volume) {
+      assert.equal(typeof s.falseAlertsPerMonth.median, 'number', `${s.detector} at ${s.rate}/h`);
+      assert.ok(s.atLeast5.total > 0, `${s.detector} at ${s.rate}/h saw no incident of 5σ or more`);
+    }
+    assert.ok(json.targets.length >= 9);
+  });
+
   test('compare.ts puts the parts side by side, ours against the peers where they ran', async () => {
     const { code, output, json } = await runPart('compare', ['--dir', out]);
     assert.equal(code, 0, output);
     assert.ok(json, 'compare wrote no summary');
-    assert.deepEqual([...new Set(json.rows.map((r: Json) => r.part))], ['queue', 'scrape', 'api', 'ingest']);
+    assert.deepEqual([...new Set(json.rows.map((r: Json) => r.part))], ['queue', 'scrape', 'api', 'ingest', 'spike']);
     for (const r of json.rows) for (const field of ['figure', 'ours', 'peer', 'ratio', 'target', 'met']) assert.ok(field in r, field);
   });
 });

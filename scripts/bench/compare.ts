@@ -1,6 +1,6 @@
 // The side-by-side table of issue 7: each figure, ours, the peer's, the ratio, the target and whether it is met,
 // from the latest part JSONs in bench-results/ and the peer results they ran beside. Writes summary-<time>.json.
-//   tsx scripts/bench/compare.ts [--dir bench-results] [--scrape F] [--api F] [--ingest F] [--queue F] [--sentiment F] [--bullmq F] [--suite F]
+//   tsx scripts/bench/compare.ts [--dir bench-results] [--scrape F] [--api F] [--ingest F] [--spike F] [--queue F] [--sentiment F] [--bullmq F] [--suite F]
 // Queue figures (part 1) come from queue-*.json when it exists, read at the same paths as the `bullmq` object of a
 // peer-bullmq results file: enqueue.{single_inflight50,bulk100}.{throughput,redis_cpu_us_per_job,redis_cmds_per_job},
 // process.c{1,8,32}.{throughput,redis_cpu_us_per_job,redis_cmds_per_job}, latency.add_to_start_p{50,99}_ms,
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     scrape: { type: 'string' },
     api: { type: 'string' },
     ingest: { type: 'string' },
+    spike: { type: 'string' },
     queue: { type: 'string' },
     sentiment: { type: 'string' },
     bullmq: { type: 'string' },
@@ -36,6 +37,7 @@ const api = pick('api');
 const ingest = pick('ingest');
 const queue = pick('queue');
 const sentiment = pick('sentiment');
+const spike = pick('spike');
 
 interface Row {
   part: string;
@@ -137,6 +139,22 @@ else {
 
 if (!sentiment) notes.push('sentiment: not measured (no sentiment-*.json)');
 else for (const t of sentiment.json.targets as Json[]) rows.push({ part: 'sentiment', figure: t.figure, ours: t.ours, peer: null, peer_name: '-', ratio: null, target: t.target, met: t.met });
+if (!spike) notes.push('spike: not measured (no spike-*.json)');
+else {
+  const rateName = (rate: number) => `${rate} posts/h`;
+  for (const s of (spike.json.summary as Json[]).filter((x) => x.kind === 'volume' && String(x.detector).startsWith('seasonal'))) {
+    const plain = (spike.json.summary as Json[]).find((x) => x.kind === 'volume' && x.rate === s.rate && String(x.detector).startsWith('plain'));
+    add(
+      { part: 'spike', figure: `false alerts/month, worst seed, ${rateName(s.rate)}`, ours: s.falseAlertsPerMonth.worst, peer: plain?.falseAlertsPerMonth.worst ?? null, peer_name: 'mean + 3σ, 14 days', target: '< 2 and < peer' },
+      (ratio, v) => v < 2 && ratio !== null && ratio < 1,
+    );
+    const a = s.atLeast5;
+    add(
+      { part: 'spike', figure: `≥5σ incidents found in their first window (%), ${rateName(s.rate)}`, ours: round((100 * a.firstWindow) / a.total, 1), peer: plain ? round((100 * plain.atLeast5.firstWindow) / plain.atLeast5.total, 1) : null, peer_name: 'mean + 3σ, 14 days', target: '100 %' },
+      (_, v) => v >= 100,
+    );
+  }
+}
 
 const fmt = (x: number | string | null) => (x === null || (typeof x === 'number' && !Number.isFinite(x)) ? 'n/a' : typeof x === 'number' ? (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : String(round(x, 2))) : x);
 const date = new Date();
@@ -151,7 +169,7 @@ const path = writeResult(dir, 'summary', {
   bench: 'summary',
   date: date.toISOString(),
   machine,
-  sources: { queue: queue?.path ?? null, scrape: scrape?.path ?? null, api: api?.path ?? null, ingest: ingest?.path ?? null, sentiment: sentiment?.path ?? null },
+  sources: { queue: queue?.path ?? null, scrape: scrape?.path ?? null, api: api?.path ?? null, ingest: ingest?.path ?? null, sentiment: sentiment?.path ?? null, spike: spike?.path ?? null },
   suite: values.suite && existsSync(values.suite) ? readJson(values.suite) : null,
   rows,
   notes,
