@@ -35,6 +35,8 @@ export interface Config {
   /** Full-text searches one API process runs at once, and how many may wait for a turn. */
   apiSearchConcurrency: number;
   apiSearchQueue: number;
+  /** Exports one API process streams at once (each holds a database connection of its own while it runs). */
+  apiExportConcurrency: number;
   /** Jobs waiting (pending and due for a retry) past which an enqueue is refused with a 503. */
   maxWaitingJobs: number;
   maxTrackedQueries: number;
@@ -99,6 +101,7 @@ export function loadConfig(env: Env = process.env): Config {
     apiStatementTimeoutMs: read.integer('API_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
     apiSearchConcurrency: read.integer('API_SEARCH_CONCURRENCY', 3, 1, 100),
     apiSearchQueue: read.integer('API_SEARCH_QUEUE', 20, 0, 10_000),
+    apiExportConcurrency: read.integer('API_EXPORT_CONCURRENCY', 2, 1, 100),
     maxWaitingJobs: read.integer('MAX_WAITING_JOBS', 100_000, 1, 100_000_000),
     maxTrackedQueries: read.integer('MAX_TRACKED_QUERIES', 1_000, 1, 1_000_000),
     workerConcurrency: read.integer('WORKER_CONCURRENCY', 2, 1, 256),

@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { withEnvFile } from '../lib/env-file.ts';
 import { startRecordedUpstreams } from '../test/helpers/recorded-upstreams.ts';
 import { formatResults, scrapeRecorded } from './dev/demo-scrape.ts';
-import { withEnvFile } from '../lib/env-file.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({ options: { exit: { type: 'boolean', default: false } } });

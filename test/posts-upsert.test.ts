@@ -25,7 +25,7 @@ const post = (externalId: string, fields: Partial<ScrapedPost> = {}): ScrapedPos
 });
 
 async function stored(source: string) {
-  const rows = await listPosts(services.sql, { source, limit: 200 });
+  const rows = await listPosts(services.sql, { filter: { sources: [source] }, limit: 200 });
   return new Map(rows.map((row) => [row.external_id, row]));
 }
 

@@ -48,7 +48,8 @@ export async function startApiProcess(config: Config, log: Logger): Promise<ApiP
   }
   const queue = new JobQueue(redis, queueSettings(config));
   await queue.upgradeKeys();
-  const app = createApp({ config, redis, sql, queue, sources, log });
+  const exportSql = createSql(config.databaseUrl, log, { max: config.apiExportConcurrency, connection: { application_name: 'vibe-tracker-export' } });
+  const app = createApp({ config, redis, sql, queue, sources, log, exportSql });
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     // Node's defaults let a client take minutes to send its headers, keep idle sockets for long, and open as many
     // as it likes; the timeouts are checked every second rather than every 30 s.
@@ -69,7 +70,7 @@ export async function startApiProcess(config: Config, log: Logger): Promise<ApiP
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       redis.disconnect();
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), exportSql.end({ timeout: 1 })]);
     },
   };
 }

@@ -12,4 +12,6 @@ export interface ApiDeps {
   queue: JobQueue;
   sources: SourceRegistry;
   log: Logger;
+  /** Connections for exports, without the statement timeout of `sql`: an export of a million posts runs for minutes. */
+  exportSql?: Sql;
 }

@@ -9,7 +9,7 @@ import type { ApiDeps } from './deps.ts';
 import { checkHealth } from './health.ts';
 import { presentJob } from './present.ts';
 import { readJson } from './read-json.ts';
-import { integerParam, parseBackupRequest, parseScrapeAllRequest, parseScrapeRequest } from './validate.ts';
+import { integerParam, parseBackupRequest, parseScrapeAllRequest, parseScrapeRequest, requireFields } from './validate.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // How long DELETE waits for a running job's worker to confirm the abort before answering 202.
@@ -97,6 +97,13 @@ export function jobsRoutes(deps: ApiDeps) {
         throw new ApiError(409, 'backup_running', `backup job ${outcome.jobId} is waiting or running; wait for it to finish (GET /jobs/${outcome.jobId})`);
       }
       const { job } = outcome;
+      return c.json({ job_id: job.id, ...presentJob(job) }, 202, { location: `/jobs/${job.id}` });
+    })
+    .post('/sentiment-backfill', async (c) => {
+      const { all = false } = requireFields(await readJson(c.req.raw), ['all'], '{"all":true}, or empty');
+      if (typeof all !== 'boolean') throw new ApiError(400, 'invalid_all', '`all` must be true (score every post again) or false (only those an older scorer, or none, judged)');
+      // The job's query says which posts: a backfill is not a scrape, it has no source.
+      const job = await queue.enqueue({ kind: 'sentiment-backfill', source: '', query: all ? 'all' : 'outdated', limit: 1, priority: 1, maxAttempts: 10 });
       return c.json({ job_id: job.id, ...presentJob(job) }, 202, { location: `/jobs/${job.id}` });
     })
     .get('/status', async (c) => {

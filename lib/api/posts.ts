@@ -1,43 +1,54 @@
 import { Hono } from 'hono';
-import { type PostCursor, listPosts } from '../db/posts.ts';
+import type { Sql } from '../db/client.ts';
+import { exportPosts } from '../db/post-export.ts';
+import type { PostFilter } from '../db/post-filter.ts';
+import { postStats } from '../db/post-stats.ts';
+import { type PostCursor, type StoredPost, listPosts } from '../db/posts.ts';
 import { ApiError } from '../errors.ts';
-import { isLegacySourceName } from '../legacy/source-names.ts';
-import type { SourceRegistry } from '../sources/registry.ts';
-import { textProblem } from '../text.ts';
+import { csvRow } from './csv.ts';
 import type { ApiDeps } from './deps.ts';
+import { parsePostFilter } from './post-params.ts';
+import { parseStatsRequest, presentStats } from './post-stats.ts';
 import { presentPost } from './present.ts';
 import { Turns } from './turns.ts';
-import { MAX_QUERY_LENGTH, integerParam } from './validate.ts';
+import { integerParam } from './validate.ts';
 
 export function postsRoutes(deps: ApiDeps) {
   // Full-text searches wait for a turn (API_SEARCH_CONCURRENCY), so a flood of them leaves connections for the rest.
   const searchTurns = new Turns(deps.config.apiSearchConcurrency, deps.config.apiSearchQueue, 'full-text searches');
-  return new Hono().get('/', async (c) => {
-    const sourceParam = c.req.query('source');
-    const source = sourceParam === undefined || sourceParam === '' ? undefined : requirePostSource(sourceParam, deps.sources);
-    const text = c.req.query('q')?.trim() || undefined;
-    if (text && text.length > MAX_QUERY_LENGTH) throw new ApiError(400, 'invalid_q', `\`q\` must be at most ${MAX_QUERY_LENGTH} characters`);
-    const problem = text ? textProblem(text) : null;
-    if (problem) throw new ApiError(400, 'invalid_q', `\`q\` ${problem}`);
+  const exportTurns = new Turns(deps.config.apiExportConcurrency, 0, 'exports');
+  return new Hono()
+    .get('/', async (c) => {
+    const filter = parsePostFilter((name) => c.req.query(name), deps.sources);
     const limit = integerParam('limit', c.req.query('limit'), 50, 1, 200);
     const before = decodeCursor(c.req.query('before'));
     // One row more than asked tells whether another page exists, so the last page says next: null.
-    const read = () => listPosts(deps.sql, { source, text, limit: limit + 1, before });
-    const rows = text ? await searchTurns.run(read) : await read();
+    const read = () => listPosts(deps.sql, { filter, limit: limit + 1, before });
+    const rows = filter.text ? await searchTurns.run(read) : await read();
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return c.json({ posts: page.map(presentPost), next: rows.length > limit && last ? encodeCursor(last.cursor) : null });
-  });
-}
-
-/** One of our sources, or a name the legacy import gave to an old system's source (`legacy-app-store`). */
-function requirePostSource(value: string, sources: SourceRegistry): string {
-  if (isLegacySourceName(value) || sources.get(value)) return value;
-  throw new ApiError(
-    400,
-    'unknown_source',
-    `unknown source "${value.slice(0, 50)}"; valid sources: ${sources.names().join(', ')}, or legacy-<name> for posts imported from the old system`,
-  );
+  })
+    .get('/export', async (c) => {
+      const format = c.req.query('format') ?? 'csv';
+      if (format !== 'csv' && format !== 'ndjson') throw new ApiError(400, 'invalid_format', '`format` must be csv or ndjson');
+      const filter = parsePostFilter((name) => c.req.query(name), deps.sources);
+      const release = await exportTurns.acquire();
+      const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '');
+      return new Response(exportStream(deps.exportSql ?? deps.sql, filter, format, release), {
+        headers: {
+          'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+          'content-disposition': `attachment; filename="posts-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`,
+          'cache-control': 'no-store',
+        },
+      });
+    })
+    .get('/stats', async (c) => {
+      const request = await parseStatsRequest((name) => c.req.query(name), deps);
+      const read = () => postStats(deps.sql, request);
+      const result = request.filter.text ? await searchTurns.run(read) : await read();
+      return c.json(presentStats(request, result));
+    });
 }
 
 function encodeCursor(cursor: PostCursor): string {
@@ -67,4 +78,53 @@ function decodeCursor(value: string | undefined): PostCursor | undefined {
   // Date.UTC rolls "February 30" over into March: a date that does not come back the same does not exist.
   if (year < 1 || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw invalid;
   return { publishedAt: at, id };
+}
+
+const CSV_HEADER = ['id', 'source', 'external_id', 'query', 'published_at', 'url', 'author', 'title', 'text', 'rating', 'language',
+  'sentiment_label', 'sentiment_score', 'sentiment_method', 'reply_text', 'reply_published_at', 'first_seen_at', 'extra'];
+
+/**
+ * The export as a stream the client pulls: one cursor batch is read when the last one has been sent, so memory
+ * stays at a batch whatever the size; a client that goes away cancels the stream, which ends the cursor's query.
+ */
+function exportStream(sql: Sql, filter: PostFilter, format: 'csv' | 'ndjson', release: () => void): ReadableStream<Uint8Array> {
+  const batches = exportPosts(sql, filter);
+  const encoder = new TextEncoder();
+  let headerSent = format !== 'csv';
+  const finish = async () => {
+    release();
+    await batches.return(undefined).catch(() => {});
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        if (!headerSent) {
+          headerSent = true;
+          controller.enqueue(encoder.encode(csvRow(CSV_HEADER)));
+          return;
+        }
+        const next = await batches.next();
+        if (next.done) {
+          release();
+          controller.close();
+          return;
+        }
+        const text = format === 'csv' ? next.value.map(csvLine).join('') : next.value.map((post) => `${JSON.stringify(presentPost(post))}\n`).join('');
+        controller.enqueue(encoder.encode(text));
+      } catch (error) {
+        release();
+        controller.error(error);
+      }
+    },
+    cancel: finish,
+  });
+}
+
+function csvLine(post: StoredPost): string {
+  const p = presentPost(post);
+  return csvRow([
+    p.id, p.source, p.external_id, p.query, p.published_at, p.url, p.author, p.title, p.text, p.rating, p.language,
+    p.sentiment?.label ?? null, p.sentiment?.score ?? null, p.sentiment?.method ?? null, p.reply?.text ?? null, p.reply?.published_at ?? null,
+    p.first_seen_at, JSON.stringify(p.extra),
+  ]);
 }

@@ -47,6 +47,7 @@ export function presentPost(post: StoredPost) {
     published_at: iso(post.published_at),
     reply: post.reply ? { text: post.reply.text, published_at: iso(post.reply.published_at) } : null,
     extra: post.extra,
+    sentiment: post.sentiment,
     first_seen_at: iso(post.first_seen_at),
   };
 }

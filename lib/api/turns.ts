@@ -15,6 +15,16 @@ export class Turns {
   ) {}
 
   async run<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /** A turn held until the function it resolves with is called (once), for work that outlives a call: a stream. */
+  async acquire(): Promise<() => void> {
     if (this.running >= this.concurrency) {
       if (this.waiting.length >= this.queue) {
         throw new ApiError(503, 'busy', `too many ${this.what} at once; try again in a few seconds`, { retryAfterSeconds: 2 });
@@ -22,11 +32,12 @@ export class Turns {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     this.running += 1;
-    try {
-      return await work();
-    } finally {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
       this.running -= 1;
       this.waiting.shift()?.();
-    }
+    };
   }
 }

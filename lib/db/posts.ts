@@ -1,6 +1,7 @@
 import { publicUrl, withPublicLinks } from '../http/public-url.ts';
-import type { ScrapedPost } from '../model/post.ts';
+import type { PostSentiment, ScrapedPost, SentimentLabel } from '../model/post.ts';
 import type { Sql } from './client.ts';
+import { type PostFilter, postConditions } from './post-filter.ts';
 import { storableJson, storableOptionalText, storableText } from './storable.ts';
 
 export interface StoredPost {
@@ -17,6 +18,7 @@ export interface StoredPost {
   published_at: Date;
   reply: { text: string; published_at: Date | null } | null;
   extra: Record<string, unknown>;
+  sentiment: PostSentiment | null;
   first_seen_at: Date;
 }
 
@@ -31,8 +33,10 @@ export async function upsertPosts(sql: Sql, source: string, query: string, posts
   const rows = dedupeByExternalId(posts.map(storablePost));
   const column = <T>(value: (post: ScrapedPost) => T) => rows.map(value);
   const result = await sql<{ inserted: boolean }[]>`
-    insert into posts (source, external_id, query, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra)
-    select ${source}, external_id, ${storableText(query)}, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra::jsonb
+    insert into posts (source, external_id, query, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra,
+                       sentiment_score, sentiment_label, sentiment_method, sentiment_language)
+    select ${source}, external_id, ${storableText(query)}, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra::jsonb,
+           sentiment_score, sentiment_label, sentiment_method, sentiment_language
     from unnest(
       ${column((post) => post.externalId)}::text[],
       ${column((post) => post.url)}::text[],
@@ -45,8 +49,13 @@ export async function upsertPosts(sql: Sql, source: string, query: string, posts
       ${column((post) => post.reply?.text ?? null)}::text[],
       ${column((post) => post.reply?.publishedAt?.toISOString() ?? null)}::timestamptz[],
       -- As text: postgres.js would encode each element of a jsonb[] again, storing a JSON string, not the object.
-      ${column((post) => JSON.stringify(post.extra))}::text[]
-    ) as post (external_id, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra)
+      ${column((post) => JSON.stringify(post.extra))}::text[],
+      ${column((post) => post.sentiment?.score ?? null)}::real[],
+      ${column((post) => post.sentiment?.label ?? null)}::text[],
+      ${column((post) => post.sentiment?.method ?? null)}::text[],
+      ${column((post) => post.sentiment?.language ?? null)}::text[]
+    ) as post (external_id, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra,
+               sentiment_score, sentiment_label, sentiment_method, sentiment_language)
     on conflict (source, external_id) do update set
       url = excluded.url,
       author = excluded.author,
@@ -58,6 +67,11 @@ export async function upsertPosts(sql: Sql, source: string, query: string, posts
       reply_body = excluded.reply_body,
       reply_published_at = excluded.reply_published_at,
       extra = excluded.extra,
+      -- Posts written without a judgement (a caller that scores none) keep the one they have.
+      sentiment_score = case when excluded.sentiment_method is null then posts.sentiment_score else excluded.sentiment_score end,
+      sentiment_label = case when excluded.sentiment_method is null then posts.sentiment_label else excluded.sentiment_label end,
+      sentiment_method = coalesce(excluded.sentiment_method, posts.sentiment_method),
+      sentiment_language = case when excluded.sentiment_method is null then posts.sentiment_language else excluded.sentiment_language end,
       last_seen_at = now()
     returning (xmax = 0) as inserted
   `;
@@ -71,10 +85,46 @@ export interface PostCursor {
 }
 
 export interface PostQuery {
-  source?: string;
-  text?: string;
+  filter: PostFilter;
   limit: number;
   before?: PostCursor;
+}
+
+/** The columns a stored post is read with, on the alias `p`. */
+export const POST_COLUMNS = `p.id::text as id, p.source, p.external_id, p.query, p.url, p.author, p.title, p.body, p.rating, p.language,
+  p.published_at, p.reply_body, p.reply_published_at, p.extra, p.first_seen_at,
+  p.sentiment_score, p.sentiment_label, p.sentiment_method, p.sentiment_language`;
+
+export interface PostRow {
+  id: string;
+  source: string;
+  external_id: string;
+  query: string;
+  url: string;
+  author: string | null;
+  title: string | null;
+  body: string;
+  rating: number | null;
+  language: string | null;
+  published_at: Date;
+  reply_body: string | null;
+  reply_published_at: Date | null;
+  extra: Record<string, unknown>;
+  first_seen_at: Date;
+  sentiment_score: number | null;
+  sentiment_label: SentimentLabel | null;
+  sentiment_method: string | null;
+  sentiment_language: string | null;
+}
+
+export function storedPost(row: PostRow): StoredPost {
+  const { body, reply_body, reply_published_at, sentiment_score, sentiment_label, sentiment_method, sentiment_language, ...rest } = row;
+  return {
+    ...rest,
+    text: body,
+    reply: reply_body === null ? null : { text: reply_body, published_at: reply_published_at },
+    sentiment: sentiment_method === null ? null : { score: sentiment_score, label: sentiment_label, method: sentiment_method, language: sentiment_language },
+  };
 }
 
 /** Newest first, keyset-paginated on (published_at, id) so new rows never shift a page. */
@@ -82,31 +132,16 @@ export async function listPosts(sql: Sql, query: PostQuery): Promise<(StoredPost
   // The cursor carries published_at as text to the microsecond: a JS Date keeps milliseconds, and a page
   // boundary between two rows of the same millisecond would otherwise skip one of them. It goes in as text, cast
   // in SQL: a parameter typed timestamptz is sent through a Date by postgres.js, which drops the microseconds.
-  const rows = await sql<(Omit<StoredPost, 'reply' | 'text'> & { body: string; reply_body: string | null; reply_published_at: Date | null; cursor_at: string })[]>`
-    select p.id::text as id, p.source, p.external_id, p.query, p.url, p.author, p.title, p.body, p.rating, p.language, p.published_at,
-           p.reply_body, p.reply_published_at, p.extra, p.first_seen_at,
+  const rows = await sql<(PostRow & { cursor_at: string })[]>`
+    select ${sql.unsafe(POST_COLUMNS)},
            to_char(p.published_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
     from posts p
-    where true
-      ${query.source ? sql`and p.source = ${query.source}` : sql``}
-      ${query.text ? sql`and p.search @@ websearch_to_tsquery('simple', ${query.text})` : sql``}
+    where true ${postConditions(sql, query.filter)}
       ${query.before ? sql`and (p.published_at, p.id) < (${query.before.publishedAt}::text::timestamptz, ${query.before.id}::bigint)` : sql``}
     order by p.published_at desc, p.id desc
     limit ${query.limit}
   `;
-  return rows.map(({ body, reply_body, reply_published_at, cursor_at, ...row }) => ({
-    ...row,
-    text: body,
-    reply: reply_body === null ? null : { text: reply_body, published_at: reply_published_at },
-    cursor: { publishedAt: cursor_at, id: row.id },
-  }));
-}
-
-export async function countPosts(sql: Sql, source?: string): Promise<number> {
-  const [row] = await sql<{ count: string }[]>`
-    select count(*)::text as count from posts ${source ? sql`where source = ${source}` : sql``}
-  `;
-  return Number(row?.count ?? 0);
+  return rows.map(({ cursor_at, ...row }) => ({ ...storedPost(row), cursor: { publishedAt: cursor_at, id: row.id } }));
 }
 
 function storablePost(post: ScrapedPost): ScrapedPost {

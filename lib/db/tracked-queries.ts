@@ -9,7 +9,7 @@ export interface TrackedQuery {
 }
 
 export async function listTrackedQueries(sql: Sql): Promise<TrackedQuery[]> {
-  return sql<TrackedQuery[]>`select id::text, query, sources, created_at from tracked_queries order by id`;
+  return sql<TrackedQuery[]>`select id::text, query, sources, created_at from tracked_queries order by tracked_queries.id`;
 }
 
 export type TrackOutcome = 'created' | 'existing' | 'updated';

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import type { Sql } from '../db/client.ts';
 import { upsertPosts } from '../db/posts.ts';
 import type { ScrapedPost } from '../model/post.ts';
+import { withSentiment } from '../scrape/sentiment.ts';
 import { StartupError } from '../startup-error.ts';
 import { readCsv } from './csv.ts';
 import { normaliseSourceName } from './source-names.ts';
@@ -363,7 +364,8 @@ async function upsertInOneTransaction(sql: Sql, groups: { source: string; query:
     await connection`begin`;
     try {
       const inserted: number[] = [];
-      for (const group of groups) inserted.push(await upsertPosts(connection, group.source, group.query, group.posts));
+      // The old system's rows carry no rating of their own: their text decides.
+      for (const group of groups) inserted.push(await upsertPosts(connection, group.source, group.query, withSentiment(group.posts, 'votes')));
       await connection`commit`;
       return inserted;
     } catch (error) {

@@ -6,13 +6,16 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 /** The statuses a job never leaves by itself (only a manual retry of a failed or dead one does): the one list, Lua included. */
 export const FINAL_STATUSES = ['completed', 'failed', 'cancelled', 'dead'] as const satisfies readonly JobStatus[];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
-export type JobKind = 'scrape' | 'scrape-all' | 'backup';
+export type JobKind = 'scrape' | 'scrape-all' | 'backup' | 'sentiment-backfill';
 
 export interface JobProgress {
+  /** Pages read (a scrape) or batches scored (a backfill). */
   pages_done: number;
   pages_planned: number | null;
   found: number;
   inserted: number;
+  /** Where a job that works through a table goes on from when it runs again (a backfill: the last post id done). */
+  cursor?: string;
 }
 
 export interface JobFailure {

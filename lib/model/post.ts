@@ -17,6 +17,21 @@ export interface ScrapedPost {
   reply: { text: string; publishedAt: Date | null } | null;
   /** Upstream fields worth keeping that have no column (country, tags, comment counts, partial: true, ...). */
   extra: Record<string, unknown>;
+  /** How the post reads, decided at ingest (lib/scrape/sentiment.ts); stored as not judged when absent. */
+  sentiment?: PostSentiment | null;
+}
+
+export type SentimentLabel = 'negative' | 'neutral' | 'positive';
+export const SENTIMENT_LABELS: readonly SentimentLabel[] = ['negative', 'neutral', 'positive'];
+
+export interface PostSentiment {
+  /** -1 to 1; null when the text could not be judged (a language not scored, no words). */
+  score: number | null;
+  /** From the source's own stars when it has them, else from the text; null when neither could say. */
+  label: SentimentLabel | null;
+  /** How it was decided, with the scorer's version: lexicon-v1, rating+lexicon-v1, unsupported-language-v1:ja, ... */
+  method: string;
+  language: string | null;
 }
 
 /** The newest post earlier runs of the same (source, query) stored: an incremental scrape stops when it reaches it. */

@@ -67,6 +67,7 @@ export function createTrustpilotSource(options: { aliases: Record<string, string
     ],
     // Trustpilot publishes no limit for its pages; one request a second per host keeps us an unremarkable visitor.
     rateLimit: { requests: 1, perMs: 1_000, concurrency: 1 },
+    ratingKind: 'stars',
     missingSettings: () => null,
     validateQuery,
     scrape: (ctx) => scrapeReviews(ctx, options.aliases),

@@ -5,6 +5,7 @@ import type { HttpClient } from '../http/client.ts';
 import type { Logger } from '../log.ts';
 import type { HighWaterMark, ScrapedPost, TakePage } from '../model/post.ts';
 import type { RateLimit } from '../model/rate-limit.ts';
+import type { RatingKind } from '../scrape/sentiment.ts';
 
 /** One page (or batch) of results, yielded as soon as it is parsed so the worker can store it and report progress. */
 export interface ScrapedPage {
@@ -59,6 +60,8 @@ export interface Source {
   settings: SourceSetting[];
   /** Published limit of the upstream, applied per host; may depend on whether credentials are set. */
   rateLimit: RateLimit;
+  /** What its posts' `rating` is: 'stars' decide the sentiment label (Trustpilot); anything else is a vote count. */
+  ratingKind?: RatingKind;
   /** The largest upstream body it reads, as sent and decoded, when not the client's default (MAX_BODY_BYTES). */
   maxBodyBytes?: number;
   /** An attempt's time limit when the job gives none (default 10 minutes). */

@@ -12,10 +12,12 @@ import { loadSourceRegistry } from '../sources/registry.ts';
 import { runBackupJob } from './backup-job.ts';
 import { lowerOwnPriority } from './priority.ts';
 import { runScrapeJob } from './scrape-job.ts';
+import { runSentimentBackfill } from './sentiment-backfill-job.ts';
 import { Worker, newWorkerId } from './worker.ts';
 
 // A scrape that has not finished in ten minutes is stuck on something; a source with longer runs says so.
 const DEFAULT_SCRAPE_TIMEOUT_MS = 10 * 60_000;
+const BACKFILL_ATTEMPT_MS = 60 * 60_000;
 
 export interface WorkerProcess {
   worker: Worker;
@@ -61,8 +63,11 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
     workerId,
     concurrency: config.workerConcurrency,
     log: workerLog,
-    handler: (job, ctx) =>
-      job.kind === 'backup' ? runBackupJob(job, ctx, config) : runScrapeJob(job, ctx, { sources, http, sql, log: workerLog.child({ job_id: job.id }), limits: { maxNewPosts: config.scrapeMaxNewPosts, maxPages: config.scrapeMaxPages } }),
+    handler: (job, ctx) => {
+      if (job.kind === 'backup') return runBackupJob(job, ctx, config);
+      if (job.kind === 'sentiment-backfill') return runSentimentBackfill(job, ctx, { sql, ratingKind: (name) => sources.get(name)?.ratingKind ?? 'votes' });
+      return runScrapeJob(job, ctx, { sources, http, sql, log: workerLog.child({ job_id: job.id }), limits: { maxNewPosts: config.scrapeMaxNewPosts, maxPages: config.scrapeMaxPages } });
+    },
     maintenance: () => drainJobHistory(queue, sql, workerLog),
     redisUrl: config.redisUrl,
     logLevel: config.logLevel,
@@ -70,7 +75,10 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
     timeLimit: (job) =>
       job.kind === 'backup'
         ? { ms: job.timeoutMs ?? config.backupTimeoutMs, onExpiry: 'fail', hint: 'the dump did not finish in time; raise BACKUP_TIMEOUT_MS' }
-        : { ms: job.timeoutMs ?? sources.get(job.source)?.timeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS, onExpiry: 'retry' },
+        : job.kind === 'sentiment-backfill'
+          ? // A backfill goes on from where it stopped, so a long one simply takes several attempts.
+            { ms: job.timeoutMs ?? BACKFILL_ATTEMPT_MS, onExpiry: 'retry' }
+          : { ms: job.timeoutMs ?? sources.get(job.source)?.timeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS, onExpiry: 'retry' },
   });
   await worker.start();
   return {

@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { Job, JobContext, JobProgress } from '../model/job.ts';
 import { type PassOutcome, nextState, planPasses, reachedMark, runKind } from '../scrape/incremental.ts';
 import { PageIntake, type RunBudget } from '../scrape/intake.ts';
+import { withSentiment } from '../scrape/sentiment.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 import { JobAborted } from './abort.ts';
 
@@ -57,7 +58,8 @@ export async function runScrapeJob(job: Job, ctx: JobContext, deps: ScrapeDeps):
         log: deps.log,
       });
       for await (const page of pages) {
-        progress.inserted += await database(() => upsertPosts(deps.sql, source.name, job.query, page.posts));
+        const scored = withSentiment(page.posts, source.ratingKind ?? 'votes');
+        progress.inserted += await database(() => upsertPosts(deps.sql, source.name, job.query, scored));
         progress.found += page.posts.length;
         progress.pages_done += 1;
         progress.pages_planned = page.pagesPlanned;

@@ -6,10 +6,10 @@
 //   tsx scripts/bench/spike.ts [--quick] [--seeds 1,2,3,4,5] [--rates 0.5,5,50] [--days 365] [--cool-down 360]
 //                              [--baseline-days 14] [--out-dir D]
 // Prints the tables and the targets, writes bench-results/spike-<UTC time>.json.
-import { DEFAULT_COOL_DOWN_MINUTES } from '../../lib/alerts/cool-down.ts';
-import { VOLUME_SPIKE_DEFAULTS } from '../../lib/alerts/spike.ts';
-import { SHARE_SPIKE_DEFAULTS } from '../../lib/alerts/share.ts';
 import { fail, intList, intValue, log, parseParams, printTable, round, writeResult } from './common.ts';
+import { DEFAULT_COOL_DOWN_MINUTES } from '../../lib/alerts/cool-down.ts';
+import { SHARE_SPIKE_DEFAULTS } from '../../lib/alerts/share.ts';
+import { VOLUME_SPIKE_DEFAULTS } from '../../lib/alerts/spike.ts';
 import { GENERATOR_DEFAULTS, generateYear } from './spike-data.ts';
 import { type ReplayDetector, type Score, replay, score, shareDetectors, volumeDetectors } from './spike-replay.ts';
 
