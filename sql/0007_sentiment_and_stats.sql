@@ -75,7 +75,15 @@ END $$;
 
 CREATE TRIGGER post_stats_insert AFTER INSERT ON posts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION post_stats_on_insert();
 CREATE TRIGGER post_stats_update AFTER UPDATE ON posts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION post_stats_on_update();
+-- A TRUNCATE fires no row or DELETE trigger; it empties the counts with the posts.
+CREATE FUNCTION post_stats_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  TRUNCATE post_stats_hourly;
+  RETURN NULL;
+END $$;
+
 CREATE TRIGGER post_stats_delete AFTER DELETE ON posts REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION post_stats_on_delete();
+CREATE TRIGGER post_stats_truncate AFTER TRUNCATE ON posts FOR EACH STATEMENT EXECUTE FUNCTION post_stats_on_truncate();
 
 -- The posts already stored.
 INSERT INTO post_stats_hourly (hour, source, query, label, posts, rated, rating_sum)

@@ -35,7 +35,16 @@ export function postsRoutes(deps: ApiDeps) {
       const filter = parsePostFilter((name) => c.req.query(name), deps.sources);
       const release = await exportTurns.acquire();
       const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '');
-      return new Response(exportStream(deps.exportSql ?? deps.sql, filter, format, release), {
+      // Behind @hono/node-server the raw response: a client that stopped reading has its socket closed.
+      const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
+      const stall = {
+        ms: deps.config.apiExportStallMs,
+        onStall: () => {
+          outgoing?.destroy();
+          return outgoing !== undefined;
+        },
+      };
+      return new Response(exportStream(deps.exportSql ?? deps.sql, filter, format, release, stall), {
         headers: {
           'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
           'content-disposition': `attachment; filename="posts-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`,
@@ -87,20 +96,40 @@ const CSV_HEADER = ['id', 'source', 'external_id', 'query', 'published_at', 'url
  * The export as a stream the client pulls: one cursor batch is read when the last one has been sent, so memory
  * stays at a batch whatever the size; a client that goes away cancels the stream, which ends the cursor's query.
  */
-function exportStream(sql: Sql, filter: PostFilter, format: 'csv' | 'ndjson', release: () => void): ReadableStream<Uint8Array> {
+function exportStream(
+  sql: Sql,
+  filter: PostFilter,
+  format: 'csv' | 'ndjson',
+  release: () => void,
+  stall: { ms: number; onStall(): boolean },
+): ReadableStream<Uint8Array> {
   const batches = exportPosts(sql, filter);
   const encoder = new TextEncoder();
   let headerSent = format !== 'csv';
+  let stallTimer: NodeJS.Timeout | undefined;
   const finish = async () => {
+    clearTimeout(stallTimer);
     release();
     await batches.return(undefined).catch(() => {});
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
+      clearTimeout(stallTimer);
+      // A client that stops reading without closing would hold a turn and a connection with an open cursor for
+      // as long as it liked: the next pull not coming within the stall limit of a chunk sent ends the export.
+      const sent = (chunk: string) => {
+        controller.enqueue(encoder.encode(chunk));
+        stallTimer = setTimeout(() => {
+          void finish();
+          // Closing the socket cancels the stream through the server; without a socket to close, the stream ends.
+          if (!stall.onStall()) controller.error(new Error('the client stopped reading the export'));
+        }, stall.ms);
+        stallTimer.unref();
+      };
       try {
         if (!headerSent) {
           headerSent = true;
-          controller.enqueue(encoder.encode(csvRow(CSV_HEADER)));
+          sent(csvRow(CSV_HEADER));
           return;
         }
         const next = await batches.next();
@@ -110,7 +139,7 @@ function exportStream(sql: Sql, filter: PostFilter, format: 'csv' | 'ndjson', re
           return;
         }
         const text = format === 'csv' ? next.value.map(csvLine).join('') : next.value.map((post) => `${JSON.stringify(presentPost(post))}\n`).join('');
-        controller.enqueue(encoder.encode(text));
+        sent(text);
       } catch (error) {
         release();
         controller.error(error);
