@@ -30,7 +30,7 @@ try {
     const response = await fetch(`${base}/jobs/scrape`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ source: 'trustpilot', query, limit: 50 }),
+      body: JSON.stringify({ source: 'trustpilot', query, limit: 50, full_rescan: true }),
     });
     return ((await response.json()) as { job_id: string }).job_id;
   };
