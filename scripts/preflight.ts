@@ -66,7 +66,7 @@ if (problems.length > 0) {
   const install = packages.length ? `\n  Debian/Ubuntu: apt-get install ${packages.join(' ')}` : '';
   exitOnStartupError(
     new StartupError(
-      `the test suite needs what this machine lacks:\n  ${problems.join('\n  ')}${install}\n  \`npm run test:all\` installs and starts all of it on Debian/Ubuntu (README, Development)`,
+      `the test suite needs what this machine lacks:\n  ${problems.join('\n  ')}${install}\n  \`npm run test:all\` installs and starts all of it on Debian/Ubuntu (README, The two commands)`,
     ),
   );
 }
