@@ -158,12 +158,12 @@ describe('the compose stack on a real Docker engine, as docs/operations.md drive
     const network = (await run('docker', ['network', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`])).stdout.trim().split('\n')[0];
     assert.ok(network, 'the stack has no network');
     // The fake upstream is the tests' own code, run by node with tsx from the image's deps stage (every dependency),
-    // reading test/ mounted read-only.
+    // reading test/ and scripts/ (the harness it is built on) mounted read-only, as start-docker.sh --demo mounts them.
     ok(await run('docker', ['build', '-q', '--target', 'deps', '-t', depsImage, dir], { env: { ...env, DOCKER_BUILDKIT: '0' } }), 'building the deps stage');
     ok(
       await run('docker', [
         'run', '-d', '--name', upstreamName, '--network', network!, '--network-alias', 'upstream', '--user', 'node',
-        '-v', `${join(dir, 'test')}:/app/test:ro`, '-w', '/app', depsImage,
+        '-v', `${join(dir, 'test')}:/app/test:ro`, '-v', `${join(dir, 'scripts')}:/app/scripts:ro`, '-w', '/app', depsImage,
         'node', '--import', 'tsx', 'test/helpers/serve-recorded.ts', '--host', '0.0.0.0', '--base-port', String(UPSTREAM_BASE_PORT),
         '--public-origin', 'http://upstream', '--delay-ms', String(UPSTREAM_DELAY_MS),
       ]),
