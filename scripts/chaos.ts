@@ -8,8 +8,8 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { freePort, startPrivateRedis } from '../test/helpers/private-redis.ts';
-import { type Spawned, spawnEntry, stopProcess } from '../test/helpers/processes.ts';
+import { freePort, startPrivateRedis } from './harness/private-redis.ts';
+import { type Spawned, spawnEntry, stopProcess } from './harness/processes.ts';
 import { startPrivatePostgres } from './chaos/private-postgres.ts';
 import { startChaosUpstream } from './chaos/upstream.ts';
 
@@ -69,7 +69,7 @@ try {
   if ((await migrate.exited).code !== 0) throw new Error(`migrate failed: ${migrate.stderr.join('\n')}`);
   const api = spawnEntry('api.ts', { ...env, LOG_LEVEL: 'info' });
   processes.push(api);
-  await api.waitForEvent('api_listening', 30_000);
+  await api.waitForEvent('api_listening', { timeoutMs: 30_000 });
   const workers: Spawned[] = [];
   const killed = new Set<Spawned>();
   let finished = false;

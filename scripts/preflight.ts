@@ -50,6 +50,8 @@ function missingPrograms(): [string, string][] {
   if (!found('nginx', '/usr/sbin/nginx')) missing.push(['nginx (the local stack and its configuration check)', 'nginx']);
   if (!found('envsubst')) missing.push(['envsubst (renders the nginx template)', 'gettext-base']);
   if (!found('openssl')) missing.push(['openssl (the self-signed certificate)', 'openssl']);
+  if (!found('curl')) missing.push(['curl (the examples of README.md and docs/)', 'curl']);
+  if (!found('jq')) missing.push(['jq (the examples of README.md and docs/ read their answers with it)', 'jq']);
   const compose = answers('docker', ['compose', 'version']) || found('docker-compose');
   if (!compose) missing.push(['docker-compose (or Docker Compose v2)', 'docker-compose']);
   if (!found('docker') || !answers('docker', ['info'])) missing.push(['a running Docker engine (`docker info` fails)', 'docker.io']);
@@ -64,7 +66,7 @@ if (problems.length > 0) {
   const install = packages.length ? `\n  Debian/Ubuntu: apt-get install ${packages.join(' ')}` : '';
   exitOnStartupError(
     new StartupError(
-      `the test suite needs what this machine lacks:\n  ${problems.join('\n  ')}${install}\n  \`npm run test:all\` installs and starts all of it on Debian/Ubuntu (README, Development)`,
+      `the test suite needs what this machine lacks:\n  ${problems.join('\n  ')}${install}\n  \`npm run test:all\` installs and starts all of it on Debian/Ubuntu (README, The two commands)`,
     ),
   );
 }

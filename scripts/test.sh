@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run test:all: the whole suite on a machine that may have nothing but Node. What the suite needs and this
 # machine lacks is installed and started first: Redis and PostgreSQL (answering on 127.0.0.1:6379 and :5432, with
-# a role for this user), nginx, gettext-base (envsubst), openssl, pg_dump, Docker Compose and a running Docker
+# a role for this user), nginx, gettext-base (envsubst), openssl, curl, jq, pg_dump, Docker Compose and a running Docker
 # engine. On Debian/Ubuntu that is done with apt-get (as root, or through sudo without a password); elsewhere it
 # stops at once with the list of what to install. Then `npm ci` when node_modules is missing or older than
 # package-lock.json, and `npm test` (preflight, type-check, node:test), which is all a machine that has them needs.
@@ -37,7 +37,8 @@ pg_server_found || postgres_up || missing[postgresql]="PostgreSQL server"
 have nginx || [ -x /usr/sbin/nginx ] || missing[nginx]="nginx (its binary only)"
 have envsubst || missing[gettext-base]="envsubst"
 have openssl || missing[openssl]="openssl"
-have curl || missing[curl]="curl (scripts/start-docker.sh)"
+have curl || missing[curl]="curl (scripts/start-docker.sh, the documentation's examples)"
+have jq || missing[jq]="jq (the documentation's examples)"
 compose_found || missing[docker-compose]="Docker Compose"
 engine_up || have dockerd || missing[docker.io]="the Docker engine"
 
@@ -55,7 +56,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     say "the suite needs what this machine lacks:"
     for pkg in "${!missing[@]}"; do printf '  %-20s %s\n' "$pkg" "${missing[$pkg]}" >&2; done
     say "Debian/Ubuntu: apt-get install ${!missing[*]}"
-    say "elsewhere: Redis 6.2+, PostgreSQL 12+ (server and client tools), nginx, gettext (envsubst), openssl, curl, Docker with Compose (macOS: brew install redis postgresql@15 nginx gettext openssl; Docker Desktop)"
+    say "elsewhere: Redis 6.2+, PostgreSQL 12+ (server and client tools), nginx, gettext (envsubst), openssl, curl, jq, Docker with Compose (macOS: brew install redis postgresql@15 nginx gettext openssl jq; Docker Desktop)"
     [ "$debian" = 1 ] && [ "$check_only" = 0 ] && say "run as root (or with passwordless sudo) to have them installed"
     exit 1
   fi

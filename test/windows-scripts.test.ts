@@ -1,5 +1,5 @@
 // The Windows scripts (scripts/*.ps1) beside the .sh ones. No PowerShell runs here, so: each .ps1 is parsed by a
-// real PowerShell grammar (tree-sitter-powershell, through web-tree-sitter), and for every flag the README
+// real PowerShell grammar (tree-sitter-powershell, through web-tree-sitter), and for every flag docs/operations.md
 // documents, a table checks that both scripts have it and that it leads to the same compose command. The .sh
 // side is run for real against a fake `docker-compose` that records what it is asked; the .ps1 side is read from
 // its syntax tree: the Invoke-Compose calls reachable from the branch that tests the flag.
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Language, type Node, Parser } from 'web-tree-sitter';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const OPERATIONS = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
 /** An argument whose value the caller supplies (a variable in the .ps1): any one argument of the .sh's call. */
 const VALUE = '<value>';
 
@@ -262,10 +262,10 @@ describe('the Windows scripts', () => {
     }
   });
 
-  test('the README documents every flag of the table for both, the Windows command beside the Linux one', () => {
+  test('docs/operations.md documents every flag of the table for both, the Windows command beside the Linux one', () => {
     for (const row of ROWS) {
-      for (const flag of row.sh) if (flag.startsWith('--')) assert.ok(README.includes(`scripts/${row.script}.sh`) && new RegExp(`scripts/${row.script}\\.sh[^\\n]*${flag}`).test(README), `README: ${row.script}.sh ${flag}`);
-      for (const flag of row.ps1) if (flag.startsWith('-')) assert.ok(new RegExp(`scripts\\\\${row.script}\\.ps1[^\\n]*${flag}\\b`).test(README), `README: ${row.script}.ps1 ${flag}`);
+      for (const flag of row.sh) if (flag.startsWith('--')) assert.ok(OPERATIONS.includes(`scripts/${row.script}.sh`) && new RegExp(`scripts/${row.script}\\.sh[^\\n]*${flag}`).test(OPERATIONS), `docs/operations.md: ${row.script}.sh ${flag}`);
+      for (const flag of row.ps1) if (flag.startsWith('-')) assert.ok(new RegExp(`scripts\\\\${row.script}\\.ps1[^\\n]*${flag}\\b`).test(OPERATIONS), `docs/operations.md: ${row.script}.ps1 ${flag}`);
     }
   });
 });

@@ -56,7 +56,7 @@ export interface Source {
   defaultBaseUrl: string;
   /** One line for GET /sources: what it reads. */
   description: string;
-  /** The environment variables it reads (documented in README and .env.example). */
+  /** The environment variables it reads (documented in docs/sources.md and .env.example). */
   settings: SourceSetting[];
   /** Published limit of the upstream, applied per host; may depend on whether credentials are set. */
   rateLimit: RateLimit;

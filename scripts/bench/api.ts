@@ -18,7 +18,7 @@ import { redisKeys } from '../../lib/redis/keys.ts';
 import { WORKER_NODE_FLAGS } from '../../lib/worker/node-flags.ts';
 import { RATE_LIMIT, startPageBench } from './page-bench.ts';
 import { JOB_LIMIT } from './page-server.ts';
-import { freePort } from '../../test/helpers/private-redis.ts';
+import { freePort } from '../harness/private-redis.ts';
 
 interface LoadgenConfig {
   base: string;
@@ -171,7 +171,7 @@ const baseEnv = { ...services.env, LOG_LEVEL: 'info', SOURCE_BASE_URL_TRUSTPILOT
 /** Runs one load-generator process; `mark` is called when its measured window starts and ends. */
 function runLoadgen(base: string, mark: (what: 'start' | 'end') => void): Promise<{ post: EndpointResult; get: EndpointResult; loadgen_cpu_ms: number }> {
   const cfg: LoadgenConfig = { base, postRate: P.postRate, getRate: P.getRate, seconds: P.seconds, warmupSeconds: P.warmupSeconds, connections: P.connections };
-  const gen = startProcess('loadgen', ['--import', 'tsx', new URL(import.meta.url).pathname, '--loadgen'], { BENCH_LOADGEN: JSON.stringify(cfg) });
+  const gen = startProcess('loadgen', ['--import', 'tsx', new URL(import.meta.url).pathname, '--loadgen'], { BENCH_LOADGEN: JSON.stringify(cfg) }, { keepLines: 60 });
   let out = '';
   let partial = '';
   gen.child.stdout!.on('data', (d: Buffer) => {
@@ -189,7 +189,7 @@ function runLoadgen(base: string, mark: (what: 'start' | 'end') => void): Promis
     }),
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        void stopProcess(gen, 2_000).then(() => reject(new Error('loadgen did not finish in time')));
+        void stopProcess(gen, { graceMs: 2_000 }).then(() => reject(new Error('loadgen did not finish in time')));
       }, (P.seconds + P.warmupSeconds + 40) * 1000);
     }),
   ]).finally(() => clearTimeout(timer));
@@ -288,9 +288,9 @@ try {
   for (const w of P.apiWorkers) {
     const port = await freePort();
     const flags = P.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${P.cpuProf}`] : [];
-    const api = startProcess(`api WORKERS=${w}`, entryArgs(P.entry, 'api', flags), { ...baseEnv, WORKERS: String(w), PORT: String(port), HOST: '127.0.0.1' });
+    const api = startProcess(`api WORKERS=${w}`, entryArgs(P.entry, 'api', flags), { ...baseEnv, WORKERS: String(w), PORT: String(port), HOST: '127.0.0.1' }, { keepLines: 60 });
     try {
-      await api.waitForEvent('api_listening', w);
+      await api.waitForEvent('api_listening', { count: w });
       // Reps interleave idle and busy, so drift on the box falls on both alike.
       for (let rep = 1; rep <= P.reps; rep++) {
         const idle = await measure(api, port, w, 'idle', rep, [], null);
@@ -298,12 +298,12 @@ try {
         for (const nice of P.workerNice) {
           await topUpPending(400);
           const workers = Array.from({ length: P.scrapeWorkers }, (_, i) =>
-            startProcess(`worker ${i + 1}`, entryArgs(P.entry, 'worker', WORKER_NODE_FLAGS), { ...baseEnv, WORKER_SHUTDOWN_TIMEOUT_MS: '2000', WORKER_NICE: String(nice) }),
+            startProcess(`worker ${i + 1}`, entryArgs(P.entry, 'worker', WORKER_NODE_FLAGS), { ...baseEnv, WORKER_SHUTDOWN_TIMEOUT_MS: '2000', WORKER_NICE: String(nice) }, { keepLines: 60 }),
           );
           let busy: Run;
           try {
             await Promise.all(workers.map((s) => s.waitForEvent('worker_started')));
-            await Promise.all(workers.map((s) => s.waitForEvent('job_completed', 2)));
+            await Promise.all(workers.map((s) => s.waitForEvent('job_completed', { count: 2 })));
             busy = await measure(api, port, w, busyState(nice), rep, workers, nice);
           } finally {
             await Promise.all(workers.map((s) => stopProcess(s)));

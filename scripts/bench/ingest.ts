@@ -13,7 +13,7 @@ import { upsertPosts } from '../../lib/db/posts.ts';
 import { silentLogger } from '../../lib/log.ts';
 import type { ScrapedPost } from '../../lib/model/post.ts';
 import { parseReviewPage } from '../../lib/sources/trustpilot.ts';
-import { startServices } from '../../test/helpers/services.ts';
+import { startServices } from '../harness/services.ts';
 
 const { common, values } = parseParams({ posts: { type: 'string' }, batches: { type: 'string' }, lanes: { type: 'string' } }, { reps: 3 });
 const P = {

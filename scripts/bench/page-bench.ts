@@ -4,7 +4,7 @@ import { type CommonParams, describeMachine, guard, once, prepareEntry } from '.
 import { JobQueue } from '../../lib/queue/queue.ts';
 import { queueSettings } from '../../lib/queue/settings.ts';
 import { startPageServer } from './page-server.ts';
-import { startServices } from '../../test/helpers/services.ts';
+import { startServices } from '../harness/services.ts';
 
 // Politeness would hold one worker to 1 page/s on Trustpilot; the benches measure the worker, so the fleet-wide
 // limit is raised out of the way (a million requests a second, 64 in flight). The per-process rule of one request at

@@ -4,11 +4,11 @@
 // Options: --jobs N (default 30), --concurrency N (worker concurrency for the burst, default 2).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startFakeUpstream } from '../../test/helpers/fake-upstream.ts';
-import { freePort } from '../../test/helpers/private-redis.ts';
-import { spawnEntry, stopProcess } from '../../test/helpers/processes.ts';
-import { startServices } from '../../test/helpers/services.ts';
-import { BT_PAGE_1, serveBt } from '../../test/helpers/trustpilot-upstream.ts';
+import { startFakeUpstream } from '../harness/fake-upstream.ts';
+import { freePort } from '../harness/private-redis.ts';
+import { spawnEntry, stopProcess } from '../harness/processes.ts';
+import { startServices } from '../harness/services.ts';
+import { BT_PAGE_1, serveBt } from '../harness/trustpilot-upstream.ts';
 
 const { values } = parseArgs({ options: { jobs: { type: 'string', default: '30' }, concurrency: { type: 'string', default: '2' } } });
 const jobs = Number(values.jobs);
@@ -30,7 +30,7 @@ try {
     const response = await fetch(`${base}/jobs/scrape`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ source: 'trustpilot', query, limit: 50 }),
+      body: JSON.stringify({ source: 'trustpilot', query, limit: 50, full_rescan: true }),
     });
     return ((await response.json()) as { job_id: string }).job_id;
   };

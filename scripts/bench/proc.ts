@@ -1,6 +1,7 @@
 // What the measured processes cost, read from /proc: CPU, memory, run-queue waits, the box's CPU pressure.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { processTree } from '../harness/processes.ts';
 
 const CLK_TCK = (() => {
   try {
@@ -44,22 +45,6 @@ export function procRunqueueWaitMs(pid: number): number {
   } catch {
     return NaN;
   }
-}
-
-/** The process and all its live descendants (a node:cluster primary and its API processes). */
-export function processTree(pid: number): number[] {
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    try {
-      for (const tid of readdirSync(`/proc/${out[i]}/task`)) {
-        const children = readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim();
-        if (children) out.push(...children.split(' ').map(Number));
-      }
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
 }
 
 export const treeCpuMs = (pid: number): number => processTree(pid).reduce((sum, p) => sum + (procCpuMs(p) || 0), 0);

@@ -5,18 +5,18 @@
 // 100 per call), no-op processing jobs/s at worker concurrency 1, 8 and 32 (one worker process), add->start latency
 // at a steady 200 jobs/s, Redis memory per waiting job, and Redis CPU and commands per job from INFO deltas. It
 // runs against a redis-server of its own (same binary, no persistence, like the peer's), so INFO counts only it.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import postgres from 'postgres';
-import { ROOT, describeMachine, finishMachine, intValue, log, parseParams, percentile, printTable, round, sleep, summarize, writeResult } from './common.ts';
+import { describeMachine, finishMachine, intValue, log, parseParams, percentile, printTable, round, sleep, summarize, writeResult } from './common.ts';
 import { createSql } from '../../lib/db/client.ts';
 import { ensureDatabase, migrate } from '../../lib/db/migrate.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { JobQueue, type JobSpec } from '../../lib/queue/queue.ts';
 import { createRedis } from '../../lib/redis/client.ts';
 import { redisKeys } from '../../lib/redis/keys.ts';
-import { startPrivateRedis } from '../../test/helpers/private-redis.ts';
+import { startPrivateRedis } from '../harness/private-redis.ts';
+import { type Spawned, startProcess, stopProcess } from '../harness/processes.ts';
 
 const { common, values } = parseParams({ n: { type: 'string' } }, { reps: 3 });
 const N = intValue(values, 'n', common.quick ? 1_000 : 10_000, 100, 200_000);
@@ -61,27 +61,19 @@ async function wipe(queue: JobQueue): Promise<void> {
   } while (cursor !== '0');
 }
 
-function startWorker(queue: JobQueue, concurrency: number, reportStarts = false): { child: ChildProcess; ready: Promise<void>; starts: Map<string, number> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/queue-worker.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, REDIS_URL: redisServer.url, REDIS_PREFIX: queue.prefix, DATABASE_URL: databaseUrl.toString(), WORKER_CONCURRENCY: String(concurrency), REPORT_STARTS: reportStarts ? '1' : '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+function startWorker(queue: JobQueue, concurrency: number, reportStarts = false): { worker: Spawned; ready: Promise<void>; starts: Map<string, number> } {
+  const env = { REDIS_URL: redisServer.url, REDIS_PREFIX: queue.prefix, DATABASE_URL: databaseUrl.toString(), WORKER_CONCURRENCY: String(concurrency), REPORT_STARTS: reportStarts ? '1' : '0' };
+  const worker = startProcess(`queue worker c=${concurrency}`, ['--import', 'tsx', 'scripts/bench/queue-worker.ts'], env, { keepLines: 20 });
   const starts = new Map<string, number>();
-  const ready = new Promise<void>((resolve) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+  const ready = new Promise<void>((resolve, reject) => {
+    createInterface({ input: worker.child.stdout! }).on('line', (line) => {
       if (line === 'ready') return resolve();
       const [id, at] = line.split(' ');
       if (id && at) starts.set(id, Number(at));
     });
+    void worker.exited.then(() => reject(new Error(`the queue worker exited before it was ready:\n${worker.tail()}`)));
   });
-  return { child, ready, starts };
-}
-async function stopWorker(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);
+  return { worker, ready, starts };
 }
 
 async function enqueueSingle(queue: JobQueue, n: number): Promise<void> {
@@ -154,7 +146,7 @@ try {
       runs.throughput.push(N / seconds);
       runs.cpu.push(cost.cpu);
       runs.cmds.push(cost.cmds);
-      await stopWorker(worker.child);
+      await stopProcess(worker.worker, { graceMs: 10_000 });
       const left = (await redis.llen(redisKeys(queue.prefix).pending)) + (await redis.llen(redisKeys(queue.prefix).processing));
       if (left !== 0) throw new Error(`c=${concurrency}: ${left} jobs left waiting or active`);
       await wipe(queue);
@@ -187,7 +179,7 @@ try {
     const latencies = [...sent].slice(LATENCY_RATE).map(([id, at]) => worker.starts.get(id)! - at).sort((a, b) => a - b);
     p50s.push(percentile(latencies, 0.5));
     p99s.push(percentile(latencies, 0.99));
-    await stopWorker(worker.child);
+    await stopProcess(worker.worker, { graceMs: 10_000 });
     await wipe(queue);
   }
   results.latency = { rate_per_s: LATENCY_RATE, seconds: LATENCY_SECONDS, worker_concurrency: 8, add_to_start_p50_ms: summarize(p50s, 3), add_to_start_p99_ms: summarize(p99s, 3) };

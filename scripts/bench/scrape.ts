@@ -84,7 +84,7 @@ async function runOurs(c: number, rep: number): Promise<Run> {
     WORKER_NICE: '0',
   };
   const flags = [...P.nodeFlags, ...(P.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${P.cpuProf}`, `--cpu-prof-name=worker-c${c}-rep${rep}.cpuprofile`] : [])];
-  const worker = startProcess(`worker c=${c}`, entryArgs(P.entry, 'worker', flags), env);
+  const worker = startProcess(`worker c=${c}`, entryArgs(P.entry, 'worker', flags), env, { keepLines: 60 });
   try {
     await worker.waitForEvent('worker_started');
     const rssAfterStart = procMemMb(worker.pid, 'VmRSS');

@@ -2,7 +2,7 @@
 // it served, so the run can check that each one was stored.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BT_PAGE_1 } from '../../test/helpers/trustpilot-upstream.ts';
+import { BT_PAGE_1 } from '../harness/trustpilot-upstream.ts';
 
 const NEXT_DATA_START = '<script id="__NEXT_DATA__" type="application/json">';
 

@@ -1,4 +1,4 @@
-// The compose stack on a real Docker engine, driven as a user drives it from the README: scripts/start-docker.sh
+// The compose stack on a real Docker engine, driven as a user drives it from docs/operations.md: scripts/start-docker.sh
 // --build in a clean copy of the checkout with the .env it writes, a scrape against recorded answers, scaling,
 // killing a worker mid-job, restarting Redis, a backup and its restore, a legacy import, --status, --logs, --stop
 // and a start that finds the data again, then scripts/dev-docker.sh with `npm run dev` on this machine.
@@ -89,7 +89,7 @@ function readEnvFile(file: string): Record<string, string> {
 
 const setup = engine();
 
-describe('the compose stack on a real Docker engine, as the README drives it', { timeout: 25 * 60_000 }, () => {
+describe('the compose stack on a real Docker engine, as docs/operations.md drives it', { timeout: 25 * 60_000 }, () => {
   const id = randomBytes(4).toString('hex');
   const project = `vibe-stack-test-${id}`;
   const devProject = `${project}-dev`;
@@ -158,12 +158,12 @@ describe('the compose stack on a real Docker engine, as the README drives it', {
     const network = (await run('docker', ['network', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`])).stdout.trim().split('\n')[0];
     assert.ok(network, 'the stack has no network');
     // The fake upstream is the tests' own code, run by node with tsx from the image's deps stage (every dependency),
-    // reading test/ mounted read-only.
+    // reading test/ and scripts/ (the harness it is built on) mounted read-only, as start-docker.sh --demo mounts them.
     ok(await run('docker', ['build', '-q', '--target', 'deps', '-t', depsImage, dir], { env: { ...env, DOCKER_BUILDKIT: '0' } }), 'building the deps stage');
     ok(
       await run('docker', [
         'run', '-d', '--name', upstreamName, '--network', network!, '--network-alias', 'upstream', '--user', 'node',
-        '-v', `${join(dir, 'test')}:/app/test:ro`, '-w', '/app', depsImage,
+        '-v', `${join(dir, 'test')}:/app/test:ro`, '-v', `${join(dir, 'scripts')}:/app/scripts:ro`, '-w', '/app', depsImage,
         'node', '--import', 'tsx', 'test/helpers/serve-recorded.ts', '--host', '0.0.0.0', '--base-port', String(UPSTREAM_BASE_PORT),
         '--public-origin', 'http://upstream', '--delay-ms', String(UPSTREAM_DELAY_MS),
       ]),
@@ -187,7 +187,7 @@ describe('the compose stack on a real Docker engine, as the README drives it', {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? work,
       ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
-      // Without a terminal, start-docker.sh writes .env only when told to (README, Deployment).
+      // Without a terminal, start-docker.sh writes .env only when told to (docs/operations.md, Deployment).
       VIBE_ASSUME_YES: 'y',
       COMPOSE_PROJECT_NAME: project,
       VIBE_IMAGE: image,
@@ -230,7 +230,7 @@ describe('the compose stack on a real Docker engine, as the README drives it', {
     secrets = readEnvFile(join(dir, '.env'));
     for (const name of ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'API_TOKEN', 'API_READ_TOKEN']) assert.match(secrets[name] ?? '', /^[0-9a-f]{48}$/, name);
     assert.equal(statSync(join(dir, '.env')).mode & 0o777, 0o600);
-    // The certificate tls-init made, copied out as the README says (`docker cp`, which Compose 1.29 lacks as `cp`).
+    // The certificate tls-init made, copied out as docs/operations.md says (`docker cp`, which Compose 1.29 lacks as `cp`).
     const [nginx] = await containers('nginx');
     ok(await run('docker', ['cp', `${nginx}:/etc/nginx/tls/tls.crt`, join(work, 'tls.crt')]), 'docker cp of the certificate');
     agent = new Agent({ connect: { ca: readFileSync(join(work, 'tls.crt')) } });
@@ -377,7 +377,7 @@ describe('the compose stack on a real Docker engine, as the README drives it', {
     const before = await psql('select count(*) from posts');
     assert.ok(Number(before) >= 20);
     await psql('delete from posts');
-    // README, Backups and restore: stop what writes, restore, start again.
+    // docs/operations.md, Backups and restore: stop what writes, restore, start again.
     ok(await dc(['stop', 'scheduler', 'worker']), 'stop scheduler worker');
     const restored = await dc(['run', '--rm', 'worker', 'scripts/restore.sh', file, '--yes']);
     ok(restored, 'restore.sh');
