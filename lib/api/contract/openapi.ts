@@ -71,16 +71,18 @@ function errorAnswers(codes: string[]): Record<string, JsonSchema> {
 function operation(route: Route, known: Known): JsonSchema {
   const answers: Record<string, JsonSchema> = errorAnswers(routeCodes(route));
   for (const [status, answer] of Object.entries(route.responses)) {
-    const errors = answers[status] as { description: string } | undefined;
+    // An error answer the route describes itself (/ready's 503) still carries the codes of its status.
+    const errors = answers[status] as { description: string; content: Record<string, { schema: JsonSchema }> } | undefined;
+    const json = errors && answer.json ? { allOf: [answer.json, errors.content['application/json']!.schema] } : answer.json;
     answers[status] = {
       description: errors ? `${answer.description}; ${errors.description}` : answer.description,
       ...(answer.headers
         ? { headers: Object.fromEntries(Object.entries(answer.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) }
         : {}),
-      ...(answer.json || answer.content
+      ...(json || answer.content
         ? {
             content: {
-              ...(answer.json ? { 'application/json': { schema: answer.json } } : {}),
+              ...(json ? { 'application/json': { schema: json } } : {}),
               ...Object.fromEntries(Object.entries(answer.content ?? {}).map(([type, schema]) => [type, { schema }])),
             },
           }

@@ -33,7 +33,7 @@ export const openApi = route({
   role: 'open',
   tag: 'health',
   summary: 'This document: every route, what it takes, what it answers and its error codes',
-  responses: { 200: { description: 'an OpenAPI 3.1 document', json: { type: 'object', required: ['openapi', 'paths'] } } },
+  responses: { 200: { description: 'an OpenAPI 3.1 document', json: { type: 'object', required: ['openapi', 'paths'], properties: { openapi: { type: 'string', pattern: '^3\\.1\\.' }, paths: { type: 'object' } } } } },
 });
 
 export const listSources = route({
