@@ -80,3 +80,8 @@ function requireQueryTaken(sources: SourceRegistry, name: string, query: string)
   const problem = sources.get(name)!.validateQuery?.(query);
   if (problem) throw new ApiError(400, 'invalid_query', `${name}: ${problem}`);
 }
+
+// The checks of the declared values by the names handlers reading a field by hand have used; a route read that way
+// must still be declared in lib/api/contract/, or the contract test fails on it.
+export { booleanField, integerField, onlyFields as requireFields, requireQuery, requireSource } from './contract/body.ts';
+export { integerText as integerParam } from './contract/params.ts';

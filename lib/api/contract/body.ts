@@ -1,6 +1,7 @@
 // The values a JSON body holds, each checked the same way whatever the route: a field that is absent takes its
 // default, anything of the wrong type or out of range is a 400 naming the field and what was expected.
 import { ApiError } from '../../errors.ts';
+import type { SourceRegistry } from '../../sources/registry.ts';
 import { textProblem } from '../../text.ts';
 import { type JsonSchema, type Known, type ParsedFields, type Value, type WithDefault, value } from './value.ts';
 
@@ -16,14 +17,17 @@ export function integer<D extends number | undefined = undefined>(options: { min
     required: false,
     description,
     schema: () => ({ type: 'integer', minimum: min, maximum: max, ...(options.default === undefined ? {} : { default: options.default }) }),
-    parse(raw, name) {
-      if (raw === undefined) return options.default as WithDefault<number, D>;
-      if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
-        throw new ApiError(400, `invalid_${name}`, `\`${name}\` must be an integer from ${min} to ${max}`);
-      }
-      return raw;
-    },
+    parse: (raw, name) => integerField(name, raw, options.default, min, max) as WithDefault<number, D>,
   });
+}
+
+/** Absent, the fallback; anything but an integer in range is refused. */
+export function integerField<F extends number | undefined>(name: string, raw: unknown, fallback: F, min: number, max: number): number | F {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
+    throw new ApiError(400, `invalid_${name}`, `\`${name}\` must be an integer from ${min} to ${max}`);
+  }
+  return raw;
 }
 
 export function boolean(options: { default: boolean; description: string; expected?: string }): Value<boolean> {
@@ -32,12 +36,14 @@ export function boolean(options: { default: boolean; description: string; expect
     required: false,
     description: options.description,
     schema: () => ({ type: 'boolean', default: options.default }),
-    parse(raw, name) {
-      if (raw === undefined) return options.default;
-      if (typeof raw !== 'boolean') throw new ApiError(400, `invalid_${name}`, `\`${name}\` must be ${options.expected ?? 'true or false'}`);
-      return raw;
-    },
+    parse: (raw, name) => booleanField(name, raw, options.default, options.expected),
   });
+}
+
+export function booleanField(name: string, raw: unknown, fallback: boolean, expected = 'true or false'): boolean {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'boolean') throw new ApiError(400, `invalid_${name}`, `\`${name}\` must be ${expected}`);
+  return raw;
 }
 
 export function oneOf<const T extends string>(choices: readonly T[], options: { default: T; description: string }): Value<T> {
@@ -61,13 +67,15 @@ export function sourceName(options: { required: boolean; description: string }):
     required: options.required,
     description: options.description,
     schema: (known: Known) => ({ type: 'string', enum: known.sources.names() }),
-    parse(raw, name, known) {
-      const valid = known.sources.names().join(', ');
-      if (typeof raw !== 'string' || raw === '') throw new ApiError(400, 'invalid_source', `\`${name}\` must be one of: ${valid}`);
-      if (!known.sources.get(raw)) throw new ApiError(400, 'unknown_source', `unknown source "${raw.slice(0, 50)}"; valid sources: ${valid}`);
-      return raw;
-    },
+    parse: (raw, name, known) => requireSource(raw, known.sources, name),
   });
+}
+
+export function requireSource(raw: unknown, sources: SourceRegistry, name = 'source'): string {
+  const valid = sources.names().join(', ');
+  if (typeof raw !== 'string' || raw === '') throw new ApiError(400, 'invalid_source', `\`${name}\` must be one of: ${valid}`);
+  if (!sources.get(raw)) throw new ApiError(400, 'unknown_source', `unknown source "${raw.slice(0, 50)}"; valid sources: ${valid}`);
+  return raw;
 }
 
 /** What to look a company up by, trimmed; every check says `query`, in a list of them too. */
@@ -77,16 +85,18 @@ export function queryText(options: { required: boolean; description: string }): 
     required: options.required,
     description: options.description,
     schema: () => ({ type: 'string', minLength: 1, maxLength: MAX_QUERY_LENGTH, pattern: USER_TEXT_PATTERN }),
-    parse(raw) {
-      if (typeof raw !== 'string') throw new ApiError(400, 'invalid_query', '`query` must be a string: a company domain or brand name');
-      const query = raw.trim();
-      if (query === '') throw new ApiError(400, 'invalid_query', '`query` must not be empty');
-      if (query.length > MAX_QUERY_LENGTH) throw new ApiError(400, 'invalid_query', `\`query\` must be at most ${MAX_QUERY_LENGTH} characters`);
-      const problem = textProblem(query);
-      if (problem) throw new ApiError(400, 'invalid_query', `\`query\` ${problem}`);
-      return query;
-    },
+    parse: (raw) => requireQuery(raw),
   });
+}
+
+export function requireQuery(raw: unknown): string {
+  if (typeof raw !== 'string') throw new ApiError(400, 'invalid_query', '`query` must be a string: a company domain or brand name');
+  const query = raw.trim();
+  if (query === '') throw new ApiError(400, 'invalid_query', '`query` must not be empty');
+  if (query.length > MAX_QUERY_LENGTH) throw new ApiError(400, 'invalid_query', `\`query\` must be at most ${MAX_QUERY_LENGTH} characters`);
+  const problem = textProblem(query);
+  if (problem) throw new ApiError(400, 'invalid_query', `\`query\` ${problem}`);
+  return query;
 }
 
 /**
@@ -141,15 +151,20 @@ export function object<F extends Record<string, Value<unknown>>>(fields: F, opti
       examples: [options.example],
     }),
     parse(raw, known) {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-        throw new ApiError(400, 'invalid_body', `the body must be a JSON object like ${example}`);
-      }
-      const unknown = Object.keys(raw).filter((key) => !allowed.includes(key));
-      if (unknown.length > 0) {
-        throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')}; expected ${allowed.join(', ')}`);
-      }
-      const given = raw as Record<string, unknown>;
+      const given = onlyFields(raw, allowed, example);
       return Object.fromEntries(allowed.map((name) => [name, fields[name]!.parse(given[name], name, known)])) as ParsedFields<F>;
     },
   };
+}
+
+/** A JSON object holding only `allowed` fields, or a 400 saying what was expected (`example`). */
+export function onlyFields(raw: unknown, allowed: readonly string[], example: string): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ApiError(400, 'invalid_body', `the body must be a JSON object like ${example}`);
+  }
+  const unknown = Object.keys(raw).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')}; expected ${allowed.join(', ')}`);
+  }
+  return raw as Record<string, unknown>;
 }

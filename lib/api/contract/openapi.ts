@@ -26,7 +26,7 @@ export function routeCodes(route: Route): string[] {
   if (route.role === 'open') return [...new Set([...codes, 'internal_error'])];
   codes.push('unauthorized', ...EVERY_ROUTE_CODES);
   if (route.role === 'admin') codes.push('forbidden');
-  if (route.method === 'post') codes.push(...CHANGE_CODES);
+  if (route.method === 'post' || route.method === 'put' || route.method === 'patch') codes.push(...CHANGE_CODES);
   else if (route.method === 'delete') codes.push('rate_limited');
   return [...new Set(codes)];
 }

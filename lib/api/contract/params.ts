@@ -16,15 +16,17 @@ export function integerParam<D extends number | undefined = undefined>(options: 
     required: false,
     description: options.description,
     schema: () => ({ type: 'integer', minimum: min, maximum: max, ...(options.default === undefined ? {} : { default: options.default }) }),
-    parse(raw, name) {
-      const given = text(raw);
-      if (given === undefined || given === '') return options.default as WithDefault<number, D>;
-      if (!/^\d+$/.test(given) || Number(given) < min || Number(given) > max) {
-        throw new ApiError(400, `invalid_${name}`, `\`${name}\` must be an integer from ${min} to ${max}`);
-      }
-      return Number(given);
-    },
+    parse: (raw, name) => integerText(name, text(raw), options.default, min, max) as WithDefault<number, D>,
   });
+}
+
+/** Absent or empty, the fallback; the text must be a plain integer in range. */
+export function integerText<F extends number | undefined>(name: string, given: string | undefined, fallback: F, min: number, max: number): number | F {
+  if (given === undefined || given === '') return fallback;
+  if (!/^\d+$/.test(given) || Number(given) < min || Number(given) > max) {
+    throw new ApiError(400, `invalid_${name}`, `\`${name}\` must be an integer from ${min} to ${max}`);
+  }
+  return Number(given);
 }
 
 /**

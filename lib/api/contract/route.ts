@@ -7,7 +7,7 @@ import type { JsonSchema, Known, ParsedFields, Value } from './value.ts';
 
 /** Open: anyone (it reveals no data). Read: the read or the admin token. Admin: the admin token. */
 export type Role = 'open' | 'read' | 'admin';
-export type Method = 'get' | 'post' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 type Fields = Record<string, Value<unknown>>;
 
