@@ -21,6 +21,8 @@ type Json = Record<string, unknown>;
 const ADMIN = 'contract-admin-token';
 const READER = 'contract-read-token';
 const SAMPLE_ID: Record<string, string> = { uuid: '00000000-0000-4000-8000-000000000000' };
+/** The methods whose requests are JSON, with a body or without one. */
+const JSON_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 describe('the API contract, GET /openapi.json', () => {
   let services: TestServices;
@@ -101,6 +103,8 @@ describe('the API contract, GET /openapi.json', () => {
       const documented = new Set(api.operations().map((op) => `${op.method} ${op.path}`));
       assert.deepEqual([...served].filter((route) => !documented.has(route)), [], 'served but not documented');
       assert.deepEqual([...documented].filter((route) => !served.has(route)), [], 'documented but not served');
+      const ids = api.operations().map((op) => (op.spec as { operationId?: string }).operationId);
+      assert.equal(new Set(ids).size, ids.length, `operation ids repeat: ${ids.join(', ')}`);
     });
 
     test('every error a route can answer is listed with the error schema, and each code under the status it comes with', () => {
@@ -147,7 +151,7 @@ describe('the API contract, GET /openapi.json', () => {
     test('each operation is refused without a token, and each change with the read token, unless it is open', async () => {
       for (const op of api.operations()) {
         const path = samplePath(op);
-        const init: RequestInit = op.method === 'POST' ? json({}) : {};
+        const init: RequestInit = JSON_METHODS.has(op.method) ? json({}) : {};
         const anonymous = await guarded.request(path, { method: op.method, ...init });
         if (role(op) === 'open') {
           assert.notEqual(anonymous.status, 401, `${op.method} ${op.path} is documented as open`);
@@ -172,7 +176,7 @@ describe('the API contract, GET /openapi.json', () => {
       for (const op of api.operations()) {
         for (const parameter of op.spec.parameters.filter((p) => p.in === 'query')) {
           for (const bad of badQueryValues(parameter.schema)) {
-            const response = await app.request(`${samplePath(op)}?${new URLSearchParams({ [parameter.name]: bad })}`, { method: op.method, ...(op.method === 'POST' ? json({}) : {}) });
+            const response = await app.request(`${samplePath(op)}?${new URLSearchParams({ [parameter.name]: bad })}`, { method: op.method, ...(JSON_METHODS.has(op.method) ? json({}) : {}) });
             assert.equal(response.status, 400, `${op.method} ${op.path}?${parameter.name}=${bad}`);
             assert.deepEqual(await answerProblems(op.method, op.path, response), []);
             probes++;
@@ -411,7 +415,7 @@ function exampleProblems(api: OpenApi, example: { method: string; path: string; 
   const token = example.headers.authorization ?? '';
   if (role(operation) === 'admin' && /READ_TOKEN/.test(token)) problems.push('sends the read token to a route that changes something');
   const content = operation.spec.requestBody?.content['application/json'];
-  if (example.method === 'POST' && !/^application\/json\b/.test(example.headers['content-type'] ?? '')) problems.push('a POST without content-type: application/json is refused with 415');
+  if (JSON_METHODS.has(example.method) && !/^application\/json\b/.test(example.headers['content-type'] ?? '')) problems.push(`a ${example.method} without content-type: application/json is refused with 415`);
   if (example.body === null) {
     if (operation.spec.requestBody?.required) problems.push('sends no body, which this route needs');
   } else if (!content) {
