@@ -52,6 +52,9 @@ describe('the API contract, GET /openapi.json', () => {
     const documented = found.operation.spec.responses[String(response.status)];
     const text = await response.text();
     if (!documented) return [`${method} ${path} answered ${response.status}, which the document does not list: ${text.slice(0, 200)}`];
+    const headers = Object.keys((documented as { headers?: Json }).headers ?? {}).map((name) => name.toLowerCase());
+    const undocumented = ['location', 'retry-after', 'www-authenticate', 'idempotent-replayed'].filter((name) => response.headers.has(name) && !headers.includes(name));
+    if (undocumented.length > 0) return [`${method} ${path} ${response.status} sends ${undocumented.join(', ')}, which the document does not list`];
     const type = response.headers.get('content-type')?.split(';')[0] ?? '';
     if (response.status === 204) return text === '' ? [] : ['a 204 with a body'];
     const schema = documented.content?.[type]?.schema;
@@ -219,7 +222,10 @@ describe('the API contract, GET /openapi.json', () => {
       const created = await expectDocumented('POST', '/jobs/scrape', json(bodyOf('/jobs/scrape')));
       assert.equal(created.status, 202);
       const { job_id: jobId } = (await created.json()) as { job_id: string };
-      await expectDocumented('POST', '/jobs/scrape', { headers: { 'content-type': 'application/json', 'idempotency-key': 'contract-1' }, body: JSON.stringify(bodyOf('/jobs/scrape')) });
+      const keyed = { headers: { 'content-type': 'application/json', 'idempotency-key': 'contract-1' }, body: JSON.stringify(bodyOf('/jobs/scrape')) };
+      await expectDocumented('POST', '/jobs/scrape', keyed);
+      const replayed = await expectDocumented('POST', '/jobs/scrape', keyed);
+      assert.equal(replayed.headers.get('idempotent-replayed'), 'true');
       const family = await expectDocumented('POST', '/jobs/scrape-all', json(bodyOf('/jobs/scrape-all')));
       assert.equal(family.status, 202);
       const { job_id: parentId } = (await family.json()) as { job_id: string };

@@ -44,6 +44,15 @@ function parameters(route: Route, known: Known): JsonSchema[] {
   return [...describe('path', route.path_params), ...describe('query', route.query), ...describe('header', route.headers)];
 }
 
+const ERROR_HEADERS: Record<number, Record<string, string>> = {
+  401: { 'WWW-Authenticate': 'Bearer' },
+  429: { 'Retry-After': 'seconds until the next window' },
+  503: { 'Retry-After': 'seconds to wait before trying again' },
+};
+
+const headerObjects = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+
 function errorAnswers(codes: string[]): Record<string, JsonSchema> {
   const byStatus = new Map<number, string[]>();
   for (const code of codes) {
@@ -56,6 +65,7 @@ function errorAnswers(codes: string[]): Record<string, JsonSchema> {
       String(status),
       {
         description: list.map((code) => `\`${code}\`: ${ERROR_CODES[code]!.when}`).join('; '),
+        ...(ERROR_HEADERS[status] ? { headers: headerObjects(ERROR_HEADERS[status]) } : {}),
         content: {
           'application/json': {
             schema: {
@@ -76,9 +86,7 @@ function operation(route: Route, known: Known): JsonSchema {
     const json = errors && answer.json ? { allOf: [answer.json, errors.content['application/json']!.schema] } : answer.json;
     answers[status] = {
       description: errors ? `${answer.description}; ${errors.description}` : answer.description,
-      ...(answer.headers
-        ? { headers: Object.fromEntries(Object.entries(answer.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) }
-        : {}),
+      ...(answer.headers ? { headers: headerObjects(answer.headers) } : {}),
       ...(json || answer.content
         ? {
             content: {
