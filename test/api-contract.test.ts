@@ -63,8 +63,8 @@ describe('the API contract, GET /openapi.json', () => {
     return api.problems(schema, JSON.parse(text)).map((problem) => `${method} ${path} ${response.status}: ${problem}; ${text.slice(0, 300)}`);
   }
 
-  async function expectDocumented(method: string, path: string, init: RequestInit = {}, on = app): Promise<Response> {
-    const response = await on.request(path, { method, ...init });
+  async function expectDocumented(method: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const response = await app.request(path, { method, ...init });
     assert.deepEqual(await answerProblems(method, path, response.clone()), []);
     return response;
   }

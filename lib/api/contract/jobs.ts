@@ -18,7 +18,7 @@ const jobId = {
   }),
 };
 
-const limit = integer({ min: 1, max: 200, default: 50, description: 'the first run stores this many newest posts; later runs store everything since (README, "What `limit` means")' });
+const limit = integer({ min: 1, max: 200, default: 50, description: 'the first run of a (source, query) stores this many newest posts; later runs store everything published since' });
 const priority = integer({ min: 0, max: 10, default: 0, description: 'a higher priority starts before every waiting job of lower priority' });
 const fullRescan = boolean({ default: false, description: 'ignore the incremental mark and read the `limit` newest posts again' });
 
