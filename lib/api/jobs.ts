@@ -57,7 +57,7 @@ export function jobsRoutes(deps: ApiDeps) {
   return new Hono()
     .post('/scrape', async (c) => {
       const input = await contract.scrape.read(c, deps);
-      const request = scrapeRequest(input.body, sources);
+      const request = scrapeRequest(input.body);
       const key = input.headers['Idempotency-Key'] ?? null;
       const outcome = await queue.enqueueIdempotent(
         [{ kind: 'scrape', ...request }],

@@ -15,9 +15,7 @@ export interface ScrapeRequest {
   timeoutMs?: number;
 }
 
-export function scrapeRequest(body: BodyOf<typeof scrape>, sources: SourceRegistry): ScrapeRequest {
-  const problem = sources.get(body.source)?.validateQuery?.(body.query);
-  if (problem) throw new ApiError(400, 'invalid_query', problem);
+export function scrapeRequest(body: BodyOf<typeof scrape>): ScrapeRequest {
   return {
     source: body.source,
     query: body.query,

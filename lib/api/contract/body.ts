@@ -78,14 +78,23 @@ export function requireSource(raw: unknown, sources: SourceRegistry, name = 'sou
   return raw;
 }
 
-/** What to look a company up by, trimmed; every check says `query`, in a list of them too. */
-export function queryText(options: { required: boolean; description: string }): Value<string> {
+/**
+ * What to look a company up by, trimmed; every check says `query`, in a list of them too. With `takenBy`, the
+ * source named by that earlier field must take it as well (GitHub's search syntax, a forum's words).
+ */
+export function queryText(options: { required: boolean; description: string; takenBy?: string }): Value<string> {
   return value({
     codes: () => ['invalid_query'],
     required: options.required,
     description: options.description,
     schema: () => ({ type: 'string', minLength: 1, maxLength: MAX_QUERY_LENGTH, pattern: USER_TEXT_PATTERN }),
-    parse: (raw) => requireQuery(raw),
+    parse(raw, _name, known, earlier) {
+      const query = requireQuery(raw);
+      if (options.takenBy === undefined) return query;
+      const problem = known.sources.get(String(earlier?.[options.takenBy]))?.validateQuery?.(query);
+      if (problem) throw new ApiError(400, 'invalid_query', problem);
+      return query;
+    },
   });
 }
 
@@ -152,7 +161,9 @@ export function object<F extends Record<string, Value<unknown>>>(fields: F, opti
     }),
     parse(raw, known) {
       const given = onlyFields(raw, allowed, example);
-      return Object.fromEntries(allowed.map((name) => [name, fields[name]!.parse(given[name], name, known)])) as ParsedFields<F>;
+      const parsed: Record<string, unknown> = {};
+      for (const name of allowed) parsed[name] = fields[name]!.parse(given[name], name, known, parsed);
+      return parsed as ParsedFields<F>;
     },
   };
 }

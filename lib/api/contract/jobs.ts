@@ -46,7 +46,7 @@ export const scrape = route({
   body: object(
     {
       source: sourceName({ required: true, description: 'the source to read (GET /sources lists them)' }),
-      query: queryText({ required: true, description: 'what to look up: a domain, a brand name or search words, as the source takes them' }),
+      query: queryText({ required: true, takenBy: 'source', description: 'what to look up: a domain, a brand name or search words, as the source takes them' }),
       limit,
       priority,
       full_rescan: fullRescan,

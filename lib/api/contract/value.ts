@@ -17,8 +17,11 @@ export interface Value<T> {
   /** A query parameter that lists values with commas (OpenAPI's style form, explode false). */
   readonly commaSeparated?: boolean;
   schema(known: Known): JsonSchema;
-  /** The value as the route uses it, or an ApiError; `raw` is undefined when the request leaves it out. */
-  parse(raw: unknown, name: string, known: Known): T;
+  /**
+   * The value as the route uses it, or an ApiError; `raw` is undefined when the request leaves it out. `earlier`
+   * holds the fields of the same body checked before this one.
+   */
+  parse(raw: unknown, name: string, known: Known, earlier?: Record<string, unknown>): T;
 }
 
 export type Parsed<V> = V extends Value<infer T> ? T : never;
