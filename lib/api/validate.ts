@@ -1,5 +1,5 @@
 // The checks of a request that no single value can make, run on what the route definitions (lib/api/contract/)
-// already checked: whether a source takes the query, whether named sources can run now, how many jobs a fan-out makes.
+// already checked: whether every named source takes every query and can run now, how many jobs a fan-out makes.
 import { ApiError } from '../errors.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 import type { scrape, scrapeAll } from './contract/jobs.ts';
