@@ -322,7 +322,7 @@ describe('the API contract, GET /openapi.json', () => {
 });
 
 describe('reading curl lines out of Markdown', () => {
-  test('a command over several lines, with a job id captured, a variable in the path and the usual short options', () => {
+  test('a command over several lines, with a job id captured, a variable in the path, the usual short options and a body written over lines', () => {
     const markdown = [
       'Some prose with `curl $API/not/in/a/block`.',
       '',
@@ -336,6 +336,10 @@ describe('reading curl lines out of Markdown', () => {
       'curl -s --json \'{"query":"OVH"}\' "$API/queries" --header="authorization: Bearer $TOKEN"',
       'curl -s https://example.com/install.sh | sh',
       'curl -k -X DELETE https://localhost/queries/1',
+      "curl -s -XPOST \"$API/jobs/scrape-all\" -H 'content-type: application/json' -d '{",
+      '  "queries": ["ovhcloud.com"],',
+      '  "sources": ["hackernews"]',
+      "}'",
       '```',
       '',
       '```js',
@@ -358,6 +362,10 @@ describe('reading curl lines out of Markdown', () => {
         body: '{"query":"OVH"}',
       },
       { file: 'guide.md', line: 12, method: 'DELETE', path: '/queries/1', query: {}, headers: {}, body: null },
+      {
+        file: 'guide.md', line: 13, method: 'POST', path: '/jobs/scrape-all', query: {}, headers: { 'content-type': 'application/json' },
+        body: '{\n  "queries": ["ovhcloud.com"],\n  "sources": ["hackernews"]\n}',
+      },
     ]);
   });
 });

@@ -45,7 +45,7 @@ export function examplesIn(file: string, markdown: string): DocExample[] {
   return examples;
 }
 
-/** The lines of ```sh blocks, a line ending in a backslash joined to the next. */
+/** The lines of ```sh blocks, a line ending in a backslash joined to the next, as is one inside an open quote. */
 function shellCommands(markdown: string): { line: number; text: string }[] {
   const lines = markdown.split('\n');
   const found: { line: number; text: string }[] = [];
@@ -62,12 +62,27 @@ function shellCommands(markdown: string): { line: number; text: string }[] {
     }
     const start = i;
     let text = raw.replace(/^\s*\$ /, '');
-    while (/(?:^|[^\\])\\$/.test(text) && i + 1 < lines.length && !lines[i + 1]!.trim().startsWith('```')) {
-      text = `${text.slice(0, -1)} ${lines[++i]!}`;
+    while (i + 1 < lines.length && !lines[i + 1]!.trim().startsWith('```')) {
+      if (openQuote(text)) text = `${text}\n${lines[++i]!}`;
+      else if (/(?:^|[^\\])\\$/.test(text)) text = `${text.slice(0, -1)} ${lines[++i]!}`;
+      else break;
     }
     found.push({ line: start + 1, text });
   }
   return found;
+}
+
+/** Whether a quote opened on the line is still open at its end (a JSON body written over several lines). */
+function openQuote(line: string): boolean {
+  let quote: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i]!;
+    if (quote === null && char === '#' && (i === 0 || /\s/.test(line[i - 1]!))) return false;
+    if (char === '\\' && quote !== "'") i++;
+    else if (quote === null && (char === "'" || char === '"')) quote = char;
+    else if (char === quote) quote = null;
+  }
+  return quote !== null;
 }
 
 type Token = { word: string } | { op: string };
