@@ -5,9 +5,9 @@ import { summarise } from '../history/family.ts';
 import { JobStore } from '../history/job-store.ts';
 import { type Job, isFinal } from '../model/job.ts';
 import { sleep } from '../sleep.ts';
+import * as contract from './contract/jobs.ts';
 import type { ApiDeps } from './deps.ts';
 import { checkHealth } from './health.ts';
-import * as contract from './contract/jobs.ts';
 import { presentJob } from './present.ts';
 import { scrapeAllRequest, scrapeRequest } from './validate.ts';
 

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { listTrackedQueries, trackQuery, untrackQuery } from '../db/tracked-queries.ts';
 import { ApiError } from '../errors.ts';
-import type { ApiDeps } from './deps.ts';
 import * as contract from './contract/others.ts';
+import type { ApiDeps } from './deps.ts';
 import { trackRequest } from './validate.ts';
 
 /** GET/POST/DELETE /queries: what the automatic scrape tracks. */

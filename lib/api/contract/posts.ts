@@ -1,7 +1,7 @@
 // The /posts routes as the API promises them; lib/api/posts.ts serves them.
 import { STATS_GROUPS, STATS_INTERVALS } from '../../db/post-stats.ts';
-import { SENTIMENT_LABELS } from '../../model/post.ts';
 import { ApiError } from '../../errors.ts';
+import { SENTIMENT_LABELS } from '../../model/post.ts';
 import { choiceParam, commaList, integerParam, opaqueParam, postSourceList, textParam, timeParam } from './params.ts';
 import { route } from './route.ts';
 import { ref } from './shapes.ts';
