@@ -283,7 +283,14 @@ describe('the API contract, GET /openapi.json', () => {
     });
   });
 
-  describe("the documentation's example requests", () => {
+  describe('the documentation', () => {
+    test('every code its error tables list is a code of the API, under the status the table gives it', () => {
+      const listed = errorTables();
+      assert.ok(listed.length >= 20, `found ${listed.length} codes in the error tables`);
+      const wrong = listed.filter(({ code, status }) => ERROR_CODES[code]?.status !== status).map(({ file, code, status }) => `${file}: ${code} (${status}) is ${ERROR_CODES[code] ? `a ${ERROR_CODES[code]!.status}` : 'not a code of the API'}`);
+      assert.deepEqual(wrong, []);
+    });
+
     test('there are examples to check: the reader finds the curl lines of README.md and docs/', () => {
       const examples = docExamples();
       assert.ok(examples.length >= 10, `found ${examples.length}`);
@@ -369,6 +376,31 @@ describe('reading curl lines out of Markdown', () => {
     ]);
   });
 });
+
+/** The codes of the Markdown tables of README.md and docs/ whose header has a status and a code column. */
+function errorTables(): { file: string; status: number; code: string }[] {
+  const root = new URL('../', import.meta.url);
+  const files = ['README.md', ...readdirSync(new URL('docs/', root)).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+  const found: { file: string; status: number; code: string }[] = [];
+  for (const file of files) {
+    let columns: { status: number; code: number } | null = null;
+    for (const line of readFileSync(new URL(file, root), 'utf8').split('\n')) {
+      if (!line.startsWith('|')) {
+        columns = null;
+        continue;
+      }
+      const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
+      const header = cells.map((cell) => cell.toLowerCase());
+      if (header.includes('status') && header.includes('code')) {
+        columns = { status: header.indexOf('status'), code: header.indexOf('code') };
+        continue;
+      }
+      if (!columns || !/^\d{3}$/.test(cells[columns.status] ?? '')) continue;
+      for (const [, code] of (cells[columns.code] ?? '').matchAll(/`([a-z_]+)`/g)) found.push({ file, status: Number(cells[columns.status]), code: code! });
+    }
+  }
+  return found;
+}
 
 function role(op: Operation): 'open' | 'read' | 'admin' {
   if (op.spec.security.length === 0) return 'open';
