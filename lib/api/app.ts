@@ -10,6 +10,7 @@ import type { ApiDeps } from './deps.ts';
 import { errorBody, renderError } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { jobsRoutes } from './jobs.ts';
+import { openApiRoutes } from './openapi.ts';
 import { postsRoutes } from './posts.ts';
 import { queriesRoutes } from './queries.ts';
 import { isJsonType } from './read-json.ts';
@@ -33,6 +34,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.use(authorization(deps.config, (c) => roleOfToken(bearerToken(c.req.header('authorization')))));
   app.use(requireJsonBodies);
   app.route('/', healthRoutes(deps));
+  app.route('/', openApiRoutes(deps));
   app.route('/jobs', jobsRoutes(deps));
   app.route('/posts', postsRoutes(deps));
   app.route('/sources', sourcesRoutes(deps));

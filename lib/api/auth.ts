@@ -1,14 +1,15 @@
 // Who may do what: the admin token (API_TOKEN) every route, the read token (API_READ_TOKEN) every GET, nobody
-// anything but /health and /ready when a token is required and missing. Tokens are compared by their HMACs under a
-// key of this process, so the comparison takes as long for a token of any length and reveals nothing of it.
+// anything but the open routes (/health, /ready, /openapi.json) when a token is required and missing. Tokens are
+// compared by their HMACs under a key of this process, so the comparison takes as long for a token of any length
+// and reveals nothing of it.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
+import { OPEN_PATHS } from './contract/routes.ts';
 
 export type Role = 'admin' | 'read';
 
-const OPEN_PATHS = new Set(['/health', '/ready']);
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
 type AuthConfig = Pick<Config, 'apiToken' | 'apiReadToken' | 'apiPublicReads'>;

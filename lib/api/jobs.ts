@@ -3,25 +3,16 @@ import { Hono } from 'hono';
 import { ApiError } from '../errors.ts';
 import { summarise } from '../history/family.ts';
 import { JobStore } from '../history/job-store.ts';
-import { JOB_STATUSES, type Job, type JobStatus, isFinal } from '../model/job.ts';
+import { type Job, isFinal } from '../model/job.ts';
 import { sleep } from '../sleep.ts';
+import * as contract from './contract/jobs.ts';
 import type { ApiDeps } from './deps.ts';
 import { checkHealth } from './health.ts';
 import { presentJob } from './present.ts';
-import { readJson } from './read-json.ts';
-import { integerParam, parseBackupRequest, parseScrapeAllRequest, parseScrapeRequest, requireFields } from './validate.ts';
+import { scrapeAllRequest, scrapeRequest } from './validate.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // How long DELETE waits for a running job's worker to confirm the abort before answering 202.
 const CANCEL_WAIT_MS = 3_000;
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
-
-function idempotencyKey(header: string | undefined): string | null {
-  if (header === undefined) return null;
-  if (!IDEMPOTENCY_KEY.test(header)) throw new ApiError(400, 'invalid_idempotency_key', 'the Idempotency-Key header must be 1-200 visible ASCII characters, e.g. a UUID');
-  return header;
-}
 
 /** The request as parsed, so the same request written with other spacing or field order matches. */
 function fingerprint(request: Record<string, unknown>): string {
@@ -33,8 +24,8 @@ export function jobsRoutes(deps: ApiDeps) {
   const { queue, sql, sources } = deps;
   const store = new JobStore(queue, sql);
 
+  /** A job by an id its route definition has checked the form of. */
   const findJob = async (id: string): Promise<Job> => {
-    if (!UUID.test(id)) throw new ApiError(404, 'job_not_found', `no job with id "${id.slice(0, 64)}"`);
     const job = await store.get(id);
     if (!job) throw new ApiError(404, 'job_not_found', `no job with id "${id}"`);
     return job;
@@ -65,8 +56,9 @@ export function jobsRoutes(deps: ApiDeps) {
 
   return new Hono()
     .post('/scrape', async (c) => {
-      const request = parseScrapeRequest(await readJson(c.req.raw), sources);
-      const key = idempotencyKey(c.req.header('idempotency-key'));
+      const input = await contract.scrape.read(c, deps);
+      const request = scrapeRequest(input.body);
+      const key = input.headers['Idempotency-Key'] ?? null;
       const outcome = await queue.enqueueIdempotent(
         [{ kind: 'scrape', ...request }],
         key ? { scope: 'scrape', key, fingerprint: fingerprint({ ...request }) } : null,
@@ -80,7 +72,7 @@ export function jobsRoutes(deps: ApiDeps) {
       return c.json({ job_id: job.id, ...presentJob(job) }, 202, headers);
     })
     .post('/scrape-all', async (c) => {
-      const request = parseScrapeAllRequest(await readJson(c.req.raw), sources);
+      const request = scrapeAllRequest((await contract.scrapeAll.read(c, deps)).body, sources);
       const { parent, children } = await queue.enqueueFamily(
         { source: '', query: '', limit: request.limit, priority: request.priority, fullRescan: request.fullRescan },
         request.sources.flatMap((source) =>
@@ -90,7 +82,7 @@ export function jobsRoutes(deps: ApiDeps) {
       return c.json({ job_id: parent.id, ...(await presentWithFamily(parent, children)) }, 202, { location: `/jobs/${parent.id}` });
     })
     .post('/backup', async (c) => {
-      const type = parseBackupRequest(await readJson(c.req.raw));
+      const { type } = (await contract.backup.read(c, deps)).body;
       // A dump that runs past its limit is stopped; the marker outlives that by a margin for a worker that died.
       const outcome = await queue.enqueueBackup(type, deps.config.backupTimeoutMs + 2 * deps.config.jobLeaseMs + 60_000);
       if (outcome.status === 'busy') {
@@ -100,8 +92,7 @@ export function jobsRoutes(deps: ApiDeps) {
       return c.json({ job_id: job.id, ...presentJob(job) }, 202, { location: `/jobs/${job.id}` });
     })
     .post('/sentiment-backfill', async (c) => {
-      const { all = false } = requireFields(await readJson(c.req.raw), ['all'], '{"all":true}, or empty');
-      if (typeof all !== 'boolean') throw new ApiError(400, 'invalid_all', '`all` must be true (score every post again) or false (only those an older scorer, or none, judged)');
+      const { all } = (await contract.sentimentBackfill.read(c, deps)).body;
       // The job's query says which posts: a backfill is not a scrape, it has no source.
       const job = await queue.enqueue({ kind: 'sentiment-backfill', source: '', query: all ? 'all' : 'outdated', limit: 1, priority: 1, maxAttempts: 10 });
       return c.json({ job_id: job.id, ...presentJob(job) }, 202, { location: `/jobs/${job.id}` });
@@ -120,16 +111,12 @@ export function jobsRoutes(deps: ApiDeps) {
       });
     })
     .get('/', async (c) => {
-      const status = c.req.query('status');
-      if (status !== undefined && !(JOB_STATUSES as readonly string[]).includes(status)) {
-        throw new ApiError(400, 'invalid_status', `\`status\` must be one of ${JOB_STATUSES.join(', ')}`);
-      }
-      const limit = integerParam('limit', c.req.query('limit'), 20, 1, 100);
-      const jobs = await queue.list({ status: status as JobStatus | undefined, limit });
+      const { status, limit } = (await contract.listJobs.read(c, deps)).query;
+      const jobs = await queue.list({ status, limit });
       return c.json({ jobs: jobs.map(presentJob) });
     })
     .post('/:id/retry', async (c) => {
-      const job = await findJob(c.req.param('id'));
+      const job = await findJob((await contract.retryJob.read(c, deps)).path.id);
       const outcome = await queue.retry(job.id);
       if (outcome !== 'requeued') {
         throw new ApiError(409, 'not_retryable', `job ${job.id} is ${outcome === 'missing' ? `${job.status} and no longer in the queue` : outcome}; only dead and failed jobs can be retried`);
@@ -137,11 +124,11 @@ export function jobsRoutes(deps: ApiDeps) {
       return c.json({ job_id: job.id, ...presentJob((await queue.get(job.id)) ?? job) }, 202, { location: `/jobs/${job.id}` });
     })
     .get('/:id', async (c) => {
-      const job = await findJob(c.req.param('id'));
+      const job = await findJob((await contract.getJob.read(c, deps)).path.id);
       return c.json(job.kind === 'scrape-all' ? await presentWithFamily(job) : presentJob(job));
     })
     .delete('/:id', async (c) => {
-      const job = await findJob(c.req.param('id'));
+      const job = await findJob((await contract.cancelJob.read(c, deps)).path.id);
       if (job.kind === 'scrape-all') {
         if (isFinal(job.status)) throw new ApiError(409, 'job_finished', `job ${job.id} has already finished (${job.status}); nothing to cancel`);
         await Promise.all(job.children.map((id) => queue.cancel(id)));

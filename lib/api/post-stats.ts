@@ -1,29 +1,24 @@
 // GET /posts/stats: the request's interval, grouping, time zone and range, and the answer's shape (every bucket,
 // with its count, average rating and the share of each sentiment label, overall and per group).
-import { STATS_GROUPS, STATS_INTERVALS, type StatsGroup, type StatsInterval, type StatsRequest, type StatsResult, type StatsRow, timeZoneInfo } from '../db/post-stats.ts';
+import { type StatsInterval, type StatsRequest, type StatsResult, type StatsRow, timeZoneInfo } from '../db/post-stats.ts';
 import { ApiError } from '../errors.ts';
+import type { postStats } from './contract/posts.ts';
+import type { QueryOf } from './contract/route.ts';
 import type { ApiDeps } from './deps.ts';
-import { parsePostFilter, time } from './post-params.ts';
+import { postFilter } from './post-params.ts';
 
 // What a range is when the request names none: recent enough to read at a glance.
 const DEFAULT_SPAN_MS: Record<StatsInterval, number> = { hour: 2 * 86_400_000, day: 30 * 86_400_000, week: 26 * 7 * 86_400_000, month: 730 * 86_400_000 };
 const BUCKET_MS: Record<StatsInterval, number> = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, month: 28 * 86_400_000 };
 const MAX_BUCKETS = 2_000;
 
-type Query = (name: string) => string | undefined;
-
-export async function parseStatsRequest(query: Query, deps: Pick<ApiDeps, 'sql' | 'sources'>): Promise<StatsRequest> {
-  const interval = (query('interval') ?? 'day') as StatsInterval;
-  if (!STATS_INTERVALS.includes(interval)) throw new ApiError(400, 'invalid_interval', `\`interval\` must be one of ${STATS_INTERVALS.join(', ')}`);
-  const group = query('group_by');
-  if (group !== undefined && group !== '' && group !== 'none' && !(STATS_GROUPS as readonly string[]).includes(group)) {
-    throw new ApiError(400, 'invalid_group_by', `\`group_by\` must be one of ${STATS_GROUPS.join(', ')} or none`);
-  }
-  const tz = query('tz') || 'UTC';
-  if (tz.length > 64 || !(await timeZoneInfo(deps.sql, tz)).known) throw new ApiError(400, 'invalid_tz', '`tz` must be an IANA time zone such as UTC, Europe/Paris or America/New_York');
-  const filter = parsePostFilter(query, deps.sources);
-  const to = time('to', query('to')) ?? new Date().toISOString();
-  const from = time('from', query('from')) ?? new Date(Date.parse(to) - DEFAULT_SPAN_MS[interval]).toISOString();
+/** The range's defaults and bounds, and the time zone as PostgreSQL knows it, on what the definition checked. */
+export async function statsRequest(query: QueryOf<typeof postStats>, deps: Pick<ApiDeps, 'sql'>): Promise<StatsRequest> {
+  const { interval, group_by: group, tz } = query;
+  if (!(await timeZoneInfo(deps.sql, tz)).known) throw new ApiError(400, 'invalid_tz', '`tz` must be an IANA time zone such as UTC, Europe/Paris or America/New_York');
+  const filter = postFilter(query);
+  const to = query.to ?? new Date().toISOString();
+  const from = query.from ?? new Date(Date.parse(to) - DEFAULT_SPAN_MS[interval]).toISOString();
   if (Date.parse(from) >= Date.parse(to)) throw new ApiError(400, 'invalid_range', '`from` must be before `to`');
   if ((Date.parse(to) - Date.parse(from)) / BUCKET_MS[interval] > MAX_BUCKETS) {
     throw new ApiError(400, 'too_many_buckets', `at most ${MAX_BUCKETS} buckets a request: a shorter range or a longer interval`);
@@ -31,7 +26,7 @@ export async function parseStatsRequest(query: Query, deps: Pick<ApiDeps, 'sql' 
   // The range is the request's own, not a filter on top of it.
   delete filter.from;
   delete filter.to;
-  return { interval, groupBy: group && group !== 'none' ? (group as StatsGroup) : null, tz, from, to, filter };
+  return { interval, groupBy: group && group !== 'none' ? group : null, tz, from, to, filter };
 }
 
 interface Figures {

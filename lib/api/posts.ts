@@ -5,13 +5,13 @@ import type { PostFilter } from '../db/post-filter.ts';
 import { postStats } from '../db/post-stats.ts';
 import { type PostCursor, type StoredPost, listPosts } from '../db/posts.ts';
 import { ApiError } from '../errors.ts';
+import * as contract from './contract/posts.ts';
 import { csvRow } from './csv.ts';
 import type { ApiDeps } from './deps.ts';
-import { parsePostFilter } from './post-params.ts';
-import { parseStatsRequest, presentStats } from './post-stats.ts';
+import { postFilter } from './post-params.ts';
+import { presentStats, statsRequest } from './post-stats.ts';
 import { presentPost } from './present.ts';
 import { Turns } from './turns.ts';
-import { integerParam } from './validate.ts';
 
 export function postsRoutes(deps: ApiDeps) {
   // Full-text searches wait for a turn (API_SEARCH_CONCURRENCY), so a flood of them leaves connections for the rest.
@@ -19,9 +19,10 @@ export function postsRoutes(deps: ApiDeps) {
   const exportTurns = new Turns(deps.config.apiExportConcurrency, 0, 'exports');
   return new Hono()
     .get('/', async (c) => {
-    const filter = parsePostFilter((name) => c.req.query(name), deps.sources);
-    const limit = integerParam('limit', c.req.query('limit'), 50, 1, 200);
-    const before = decodeCursor(c.req.query('before'));
+    const { query } = await contract.listPosts.read(c, deps);
+    const filter = postFilter(query);
+    const { limit } = query;
+    const before = decodeCursor(query.before);
     // One row more than asked tells whether another page exists, so the last page says next: null.
     const read = () => listPosts(deps.sql, { filter, limit: limit + 1, before });
     const rows = filter.text ? await searchTurns.run(read) : await read();
@@ -30,9 +31,9 @@ export function postsRoutes(deps: ApiDeps) {
     return c.json({ posts: page.map(presentPost), next: rows.length > limit && last ? encodeCursor(last.cursor) : null });
   })
     .get('/export', async (c) => {
-      const format = c.req.query('format') ?? 'csv';
-      if (format !== 'csv' && format !== 'ndjson') throw new ApiError(400, 'invalid_format', '`format` must be csv or ndjson');
-      const filter = parsePostFilter((name) => c.req.query(name), deps.sources);
+      const { query } = await contract.exportPosts.read(c, deps);
+      const { format } = query;
+      const filter = postFilter(query);
       const release = await exportTurns.acquire();
       const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '');
       // Behind @hono/node-server the raw response: a client that stopped reading has its socket closed.
@@ -53,7 +54,7 @@ export function postsRoutes(deps: ApiDeps) {
       });
     })
     .get('/stats', async (c) => {
-      const request = await parseStatsRequest((name) => c.req.query(name), deps);
+      const request = await statsRequest((await contract.postStats.read(c, deps)).query, deps);
       const read = () => postStats(deps.sql, request);
       const result = request.filter.text ? await searchTurns.run(read) : await read();
       return c.json(presentStats(request, result));

@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import { listTrackedQueries, trackQuery, untrackQuery } from '../db/tracked-queries.ts';
 import { ApiError } from '../errors.ts';
+import * as contract from './contract/others.ts';
 import type { ApiDeps } from './deps.ts';
-import { readJson } from './read-json.ts';
-import { parseTrackRequest } from './validate.ts';
+import { trackRequest } from './validate.ts';
 
 /** GET/POST/DELETE /queries: what the automatic scrape tracks. */
 export function queriesRoutes(deps: ApiDeps) {
@@ -13,7 +13,7 @@ export function queriesRoutes(deps: ApiDeps) {
       return c.json({ queries: rows.map((row) => ({ ...row, created_at: row.created_at.toISOString() })) });
     })
     .post('/', async (c) => {
-      const { query, sources } = parseTrackRequest(await readJson(c.req.raw), deps.sources);
+      const { query, sources } = trackRequest((await contract.trackQuery.read(c, deps)).body, deps.sources);
       const tracked = await listTrackedQueries(deps.sql);
       if (tracked.length >= deps.config.maxTrackedQueries && !tracked.some((row) => row.query === query)) {
         throw new ApiError(400, 'too_many_tracked_queries', `${tracked.length} queries are tracked, the most MAX_TRACKED_QUERIES allows; remove one (DELETE /queries/{id}) or raise the setting`);
@@ -22,8 +22,8 @@ export function queriesRoutes(deps: ApiDeps) {
       return c.json({ ...row, created_at: row.created_at.toISOString(), outcome }, outcome === 'created' ? 201 : 200, outcome === 'created' ? { location: `/queries/${row.id}` } : {});
     })
     .delete('/:id', async (c) => {
-      const id = c.req.param('id');
-      if (!/^\d{1,18}$/.test(id) || !(await untrackQuery(deps.sql, id))) throw new ApiError(404, 'query_not_found', `no tracked query with id "${id.slice(0, 32)}"`);
+      const { id } = (await contract.untrackQuery.read(c, deps)).path;
+      if (!(await untrackQuery(deps.sql, id))) throw new ApiError(404, 'query_not_found', `no tracked query with id "${id.slice(0, 32)}"`);
       return c.body(null, 204);
     });
 }

@@ -29,9 +29,10 @@ export function normaliseSourceName(name: string): string {
   return `legacy-${slug || 'unknown'}`;
 }
 
-const LEGACY_NAME = /^legacy-[a-z0-9]+(?:-[a-z0-9]+)*$/;
+export const MAX_LEGACY_NAME_LENGTH = 47;
+export const LEGACY_NAME = /^legacy-[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /** Whether `name` is one normaliseSourceName gives to an old system's source we do not have. */
 export function isLegacySourceName(name: string): boolean {
-  return name.length <= 47 && LEGACY_NAME.test(name);
+  return name.length <= MAX_LEGACY_NAME_LENGTH && LEGACY_NAME.test(name);
 }
