@@ -72,9 +72,11 @@ describe('alert rules fire on posts ingested through the real worker', () => {
   let hourStart = 0;
 
   before(async () => {
-    // The test's posts fall in the current hour; too near its end, the next hour would begin mid-test.
+    // The test's posts fall in the current hour, before now: too near its end the next hour would begin mid-test,
+    // and too near its start there is no room for them.
     const intoHour = Date.now() % HOUR;
-    if (intoHour > HOUR - 90_000) await new Promise((resolve) => setTimeout(resolve, HOUR - intoHour + 1_000));
+    if (intoHour > HOUR - 90_000) await new Promise((resolve) => setTimeout(resolve, HOUR - intoHour + 60_000));
+    else if (intoHour < 60_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoHour));
     hourStart = Math.floor(Date.now() / HOUR) * HOUR;
     upstream = await startFakeUpstream();
     serveHackerNews(upstream, hits);
@@ -89,6 +91,12 @@ describe('alert rules fire on posts ingested through the real worker', () => {
     await upstream?.close();
   });
 
+  /** `n` times spread over the current hour so far (a post from the future is not what a source sends). */
+  const soFar = (n: number, after = hourStart) => {
+    const from = after + 1_000;
+    const span = Date.now() - 2_000 - from;
+    return Array.from({ length: n }, (_, i) => from + Math.floor((span * i) / n));
+  };
   const createRule = async (rule: Record<string, unknown>) => {
     const res = await app.request('/alerts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
     assert.equal(res.status, 201, await res.clone().text());
@@ -104,18 +112,19 @@ describe('alert rules fire on posts ingested through the real worker', () => {
     const share = await createRule({ name: 'acme negative share', kind: 'negative_share_spike', sources: ['hackernews'], query: 'acme', destinations: webhook('/share') });
     const elsewhere = await createRule({ name: 'other query', kind: 'new_post', query: 'globex', destinations: webhook('/elsewhere') });
 
-    hits.set('acme', baseline(hourStart));
+    // The first run stores the past: an outage post in it is history, not news.
+    hits.set('acme', [...baseline(hourStart), hit(hourStart - 30 * HOUR, OUTAGE)]);
     const first = await pipeline.scrape('hackernews', 'acme', { limit: 1000 });
     assert.equal(first.status, 'completed', JSON.stringify(first.error));
-    assert.equal(first.result?.inserted, 384);
+    assert.equal(first.result?.inserted, 385);
     for (const rule of [newPost, volume, share]) assert.deepEqual(await eventsOf(rule.id), [], 'the baseline alone fired a rule');
 
     // 30 posts in the current hour, 20 of them about an outage (one of those rated above the rule's maximum).
-    const mid = hourStart + Math.floor((Date.now() - hourStart) / 2);
+    const at = soFar(30);
     const burst = [
-      ...Array.from({ length: 19 }, (_, i) => hit(mid + i * 1000, OUTAGE, 3)),
-      hit(mid + 19_000, OUTAGE, 50),
-      ...Array.from({ length: 10 }, (_, i) => hit(mid + 20_000 + i * 1000, CALM[i % 2]!)),
+      ...Array.from({ length: 19 }, (_, i) => hit(at[i]!, OUTAGE, 3)),
+      hit(at[19]!, OUTAGE, 50),
+      ...Array.from({ length: 10 }, (_, i) => hit(at[20 + i]!, CALM[i % 2]!)),
     ];
     hits.get('acme')!.push(...burst);
     const second = await pipeline.scrape('hackernews', 'acme');
@@ -165,8 +174,11 @@ describe('alert rules fire on posts ingested through the real worker', () => {
   test('more posts within the cool-down add no event', async () => {
     const rules = (await (await app.request('/alerts')).json()) as { alerts: { id: string; name: string }[] };
     const before = await Promise.all(rules.alerts.map(async (rule) => (await eventsOf(rule.id)).length));
-    const mid = hourStart + Math.floor((Date.now() - hourStart) / 2);
-    hits.get('acme')!.push(...Array.from({ length: 15 }, (_, i) => hit(mid + 40_000 + i * 1000, OUTAGE, 1)));
+    // Newer than what the last run reached, as a source's new posts are.
+    const newest = Math.max(...hits.get('acme')!.map((h) => h.created_at_i * 1000));
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const at = soFar(15, newest);
+    hits.get('acme')!.push(...Array.from({ length: 15 }, (_, i) => hit(at[i]!, OUTAGE, 1)));
     const third = await pipeline.scrape('hackernews', 'acme');
     assert.equal(third.result?.inserted, 15);
     const afterwards = await Promise.all(rules.alerts.map(async (rule) => (await eventsOf(rule.id)).length));

@@ -50,13 +50,17 @@ export class AlertEvaluator {
     return this.deps.now?.() ?? Date.now();
   }
 
-  /** Every rule whose scope holds (source, query), judged on the posts just inserted; returns the events fired. */
-  async afterIngest(ingest: { source: string; query: string; postIds: string[] }): Promise<AlertEvent[]> {
+  /**
+   * Every rule whose scope holds (source, query), judged on the posts just inserted; returns the events fired. The
+   * posts of a backfill (a first run, a full re-scan) are the past: new_post rules do not tell of them, while spike
+   * rules still judge the open window.
+   */
+  async afterIngest(ingest: { source: string; query: string; postIds: string[]; backfill?: boolean }): Promise<AlertEvent[]> {
     if (ingest.postIds.length === 0) return [];
     const rules = await rulesInScope(this.deps.sql, ['new_post', 'volume_spike', 'negative_share_spike'], ingest);
     if (rules.length === 0) return [];
     const events: AlertEvent[] = [];
-    const newPostRules = rules.filter((rule) => rule.kind === 'new_post');
+    const newPostRules = ingest.backfill ? [] : rules.filter((rule) => rule.kind === 'new_post');
     if (newPostRules.length > 0) {
       const posts = await alertPosts(this.deps.sql, ingest.postIds);
       for (const rule of newPostRules) {

@@ -19,7 +19,7 @@ export interface ScrapeDeps {
   /** What one incremental run may read at most (SCRAPE_MAX_NEW_POSTS, SCRAPE_MAX_PAGES). */
   limits: { maxNewPosts: number; maxPages: number };
   /** Told of the posts a run inserted, once it ends (lib/alerts/evaluator.ts). */
-  afterIngest?: (ingest: { source: string; query: string; postIds: string[] }) => Promise<unknown>;
+  afterIngest?: (ingest: { source: string; query: string; postIds: string[]; backfill: boolean }) => Promise<unknown>;
 }
 
 /**
@@ -37,12 +37,13 @@ export async function runScrapeJob(job: Job, ctx: JobContext, deps: ScrapeDeps):
   const progress: JobProgress = { pages_done: 0, pages_planned: null, found: 0, inserted: 0 };
   let meta: Record<string, unknown> = {};
   const newIds: string[] = [];
+  let backfill = true;
   // The rules judge what was stored whether the run succeeded or not: a run that fails on page 3 kept pages 1-2.
   // A failed evaluation is logged, not the scrape's failure (the scheduled check judges the spike rules again).
   const evaluate = async () => {
     if (!deps.afterIngest || newIds.length === 0) return;
     try {
-      await deps.afterIngest({ source: source.name, query: job.query, postIds: newIds });
+      await deps.afterIngest({ source: source.name, query: job.query, postIds: newIds, backfill });
     } catch (error) {
       deps.log.error('alert_evaluation_failed', { source: source.name, error: (error as Error).message });
     }
@@ -50,6 +51,8 @@ export async function runScrapeJob(job: Job, ctx: JobContext, deps: ScrapeDeps):
   try {
     const state = await database(() => getScrapeState(deps.sql, source.name, job.query));
     const kind = runKind(state, job.fullRescan);
+    // A first run (or a re-scan) stores the past, not news.
+    backfill = kind !== 'incremental';
     const budget: RunBudget = { newPosts: kind === 'incremental' ? deps.limits.maxNewPosts : job.limit, pages: deps.limits.maxPages };
     // A first run and a re-scan store the `limit` newest posts, stored before or not; only an incremental run skips
     // what it has (without counting it) to get further down towards the mark.
