@@ -80,6 +80,12 @@ export interface Config {
   alertCheckCron: string;
   /** A second listen address ("host:port") serving only GET /metrics, without a token, for a private scraper. */
   metricsListen: { host: string; port: number } | null;
+  /** The SMTP server email destinations are sent through (smtp:// with STARTTLS when offered, or smtps://); null: no email. */
+  smtpUrl: string | null;
+  /** The sender address of alert emails. */
+  smtpFrom: string | null;
+  /** A PEM file of the CA that signed the SMTP server's certificate, when it is a private one. */
+  smtpCaFile: string | null;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -142,6 +148,9 @@ export function loadConfig(env: Env = process.env): Config {
     alertDeliveryMaxAttempts: read.integer('ALERT_DELIVERY_MAX_ATTEMPTS', 5, 1, 100),
     alertCheckCron: read.string('ALERT_CHECK_CRON', '*/5 * * * *'),
     metricsListen: read.listenAddress('METRICS_LISTEN'),
+    smtpUrl: read.optional('SMTP_URL') === null ? null : read.url('SMTP_URL', '', ['smtp:', 'smtps:']),
+    smtpFrom: read.mailAddress('SMTP_FROM', read.optional('SMTP_URL') !== null),
+    smtpCaFile: read.optional('SMTP_CA_FILE'),
   });
 }
 
@@ -266,6 +275,17 @@ export class EnvReader {
       }
       return options.keepPath ? `${url.origin}${url.pathname.replace(/\/+$/, '')}` : url.origin;
     });
+  }
+
+  /** A plain address (user@example.com), or null when unset; `required` says another setting needs it. */
+  mailAddress(name: string, required: boolean): string | null {
+    const value = this.raw(name);
+    if (value === undefined) {
+      if (required) throw new ConfigError(`${name} must be set to the sender address (e.g. alerts@example.com) when SMTP_URL is`);
+      return null;
+    }
+    if (!/^[^\s@<>,"]{1,64}@[A-Za-z0-9.-]{1,253}$/.test(value)) throw new ConfigError(`${name} must be a plain address such as alerts@example.com, got "${value}"`);
+    return value;
   }
 
   /** "host:port" (an IPv6 host in brackets), or null when unset. */

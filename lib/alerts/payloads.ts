@@ -84,3 +84,20 @@ const round = (value: unknown) => (typeof value === 'number' ? String(Math.round
 const percent = (value: unknown) => (typeof value === 'number' ? `${Math.round(value * 1000) / 10} %` : 'n/a');
 const escape = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 const firstWords = (text: string) => (text.length > 80 ? `${text.slice(0, 80)}…` : text) || 'a post';
+
+/** An email of the event: the summary, then each post with its link (a digest of the posts that fired it). */
+export function emailMessage(content: DeliveryContent): { subject: string; text: string } {
+  const summary = summaryOf(content);
+  const lines = [`${content.rule.name}: ${summary}`, ''];
+  for (const post of content.posts) {
+    const details = [post.source, post.author, post.rating !== null ? `rating ${post.rating}` : null, post.sentiment, post.publishedAt.toISOString()].filter(Boolean).join(' · ');
+    lines.push(`* ${post.title ?? firstWords(post.text)}`, `  ${details}`);
+    if (post.url) lines.push(`  ${post.url}`);
+    const text = post.text.length > 300 ? `${post.text.slice(0, 300)}…` : post.text;
+    if (text && text !== post.title) lines.push(`  ${text.replace(/\s+/g, ' ')}`);
+    lines.push('');
+  }
+  const more = content.event.postIds.length - content.posts.length;
+  if (more > 0) lines.push(`and ${more} more (event ${content.event.id}: GET /alerts/events?rule_id=${content.rule.id})`);
+  return { subject: `[vibe-tracker] ${content.rule.name}: ${summary}`.slice(0, 200), text: lines.join('\n') };
+}

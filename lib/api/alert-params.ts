@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { RuleFields } from '../db/alerts.ts';
 import { ApiError } from '../errors.ts';
 import { webhookUrlProblem } from '../http/webhook-client.ts';
+import { isMailAddress } from '../mail/smtp.ts';
 import {
   ALERT_KINDS,
   type AlertKind,
@@ -22,6 +23,7 @@ import { booleanField, integerField, requireFields, requireQuery, requireSource 
 const RULE_FIELDS = ['name', 'kind', 'query', 'sources', 'params', 'cool_down_minutes', 'destinations', 'enabled'];
 const EXAMPLE = '{"name":"1-star reviews","kind":"new_post","query":"acme.com","params":{"max_rating":1},"destinations":[{"type":"webhook","url":"https://hooks.example.com/vibe","secret":"…"}]}';
 const MAX_DESTINATIONS = 10;
+const MAX_RECIPIENTS = 10;
 const MAX_KEYWORDS = 50;
 const MAX_COOL_DOWN_MINUTES = 7 * 1440;
 const SECRET_CHARS = { min: 16, max: 256 };
@@ -32,6 +34,8 @@ export interface AlertRequestContext {
   sources: SourceRegistry;
   /** WEBHOOK_ALLOW_NETWORKS: the networks a destination may point at although they are not public. */
   allowNetworks: string[];
+  /** Whether SMTP_URL is set, so email destinations can be sent. */
+  emailConfigured: boolean;
 }
 
 /** POST /alerts. */
@@ -73,7 +77,7 @@ function parseRule(fields: Record<string, unknown>, current: AlertRule | null, c
     sources: parseSources(fields.sources, context.sources),
     params: kind === 'new_post' ? parseNewPostParams(fields.params) : parseSpikeParams(kind, fields.params),
     coolDownMinutes: integerField('cool_down_minutes', fields.cool_down_minutes, kind === 'new_post' ? 0 : DEFAULT_COOL_DOWN_MINUTES, 0, MAX_COOL_DOWN_MINUTES),
-    destinations: keepDestinations ?? parseDestinations(fields.destinations, current?.destinations ?? [], context.allowNetworks),
+    destinations: keepDestinations ?? parseDestinations(fields.destinations, current?.destinations ?? [], context),
     enabled: booleanField('enabled', fields.enabled, true),
   };
 }
@@ -146,23 +150,25 @@ function requireParams(value: unknown, allowed: string[], example: string): Reco
   return value;
 }
 
-function parseDestinations(value: unknown, existing: Destination[], allowNetworks: string[]): Destination[] {
+function parseDestinations(value: unknown, existing: Destination[], context: AlertRequestContext): Destination[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_DESTINATIONS) {
-    throw new ApiError(400, 'invalid_destinations', `\`destinations\` must be an array of 1 to ${MAX_DESTINATIONS} destinations like {"type":"webhook","url":"https://…","secret":"…"} or {"type":"slack","url":"https://hooks.slack.com/…"}`);
+    throw new ApiError(400, 'invalid_destinations', `\`destinations\` must be an array of 1 to ${MAX_DESTINATIONS} destinations like {"type":"webhook","url":"https://…","secret":"…"}, {"type":"slack","url":"https://hooks.slack.com/…"} or {"type":"email","to":["ops@example.com"]}`);
   }
   return value.map((raw, index) => {
     const where = `destinations[${index}]`;
     if (!isObject(raw)) throw new ApiError(400, 'invalid_destinations', `\`${where}\` must be an object`);
-    const unknown = Object.keys(raw).filter((key) => !['id', 'type', 'url', 'secret'].includes(key));
-    if (unknown.length > 0) throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${where}.${k}\``).join(', ')}; expected id, type, url, secret`);
+    const unknown = Object.keys(raw).filter((key) => !['id', 'type', 'url', 'secret', 'to'].includes(key));
+    if (unknown.length > 0) throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${where}.${k}\``).join(', ')}; expected id, type, url, secret, to`);
     // A destination named by its id keeps the url and secret it is not given: secrets are never shown to copy back.
     const kept = raw.id === undefined ? undefined : existing.find((d) => d.id === raw.id);
     if (raw.id !== undefined && !kept) throw new ApiError(400, 'unknown_destination', `\`${where}.id\` names no destination of this rule`);
     const type = raw.type ?? kept?.type;
     if (!(DESTINATION_TYPES as readonly unknown[]).includes(type)) throw new ApiError(400, 'invalid_destination_type', `\`${where}.type\` must be one of ${DESTINATION_TYPES.join(', ')}`);
-    const url = raw.url ?? kept?.url;
+    if (type === 'email') return parseEmailDestination(raw, kept, where, context);
+    if (raw.to !== undefined) throw new ApiError(400, 'invalid_destination_to', `\`${where}.to\` is for email destinations`);
+    const url = raw.url ?? (kept?.type === 'email' ? undefined : kept?.url);
     if (typeof url !== 'string' || url.length > 2_000) throw new ApiError(400, 'invalid_destination_url', `\`${where}.url\` must be an http(s) URL of at most 2000 characters`);
-    const problem = webhookUrlProblem(url, allowNetworks);
+    const problem = webhookUrlProblem(url, context.allowNetworks);
     if (problem) throw new ApiError(400, problem.includes('may not reach') ? 'destination_not_allowed' : 'invalid_destination_url', `\`${where}.url\` ${problem}`);
     let secret: string | null = null;
     if (type === 'webhook') {
@@ -175,6 +181,16 @@ function parseDestinations(value: unknown, existing: Destination[], allowNetwork
     }
     return { id: kept?.id ?? randomBytes(6).toString('hex'), type: type as Destination['type'], url, secret };
   });
+}
+
+function parseEmailDestination(raw: Record<string, unknown>, kept: Destination | undefined, where: string, context: AlertRequestContext): Destination {
+  if (!context.emailConfigured) throw new ApiError(400, 'email_not_configured', `\`${where}\` is an email destination, but this server has no SMTP_URL (and SMTP_FROM) to send it through`);
+  if (raw.url !== undefined || raw.secret !== undefined) throw new ApiError(400, 'invalid_destination_to', `\`${where}\` is an email destination: give \`to\`, not \`url\` or \`secret\``);
+  const to = raw.to ?? kept?.to;
+  if (!Array.isArray(to) || to.length === 0 || to.length > MAX_RECIPIENTS || !to.every(isMailAddress)) {
+    throw new ApiError(400, 'invalid_destination_to', `\`${where}.to\` must be 1 to ${MAX_RECIPIENTS} plain addresses such as "ops@example.com"`);
+  }
+  return { id: kept?.id ?? randomBytes(6).toString('hex'), type: 'email', url: '', secret: null, to: [...new Set(to as string[])] };
 }
 
 /** The stored parameters as a request would name them, so a PATCH of one parameter keeps the others. */

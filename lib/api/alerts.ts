@@ -15,7 +15,7 @@ const SAMPLE_PERIOD_MS = 30 * 86_400_000;
 
 export function alertsRoutes(deps: ApiDeps) {
   const { sql } = deps;
-  const context = { sources: deps.sources, allowNetworks: deps.config.webhookAllowNetworks };
+  const context = { sources: deps.sources, allowNetworks: deps.config.webhookAllowNetworks, emailConfigured: deps.config.smtpUrl !== null };
 
   const findRule = async (id: string): Promise<AlertRule> => {
     const rule = ID.test(id) ? await getRule(sql, id) : null;
@@ -97,6 +97,7 @@ function presentParams(rule: AlertRule) {
  * as its origin and last four characters, enough to tell two apart.
  */
 function presentDestination(destination: Destination) {
+  if (destination.type === 'email') return { id: destination.id, type: destination.type, to: destination.to ?? [] };
   const url = new URL(destination.url);
   return destination.type === 'slack'
     ? { id: destination.id, type: destination.type, url: `${url.origin}/…${destination.url.slice(-4)}`, has_secret: true }

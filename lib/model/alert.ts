@@ -4,16 +4,19 @@
 export const ALERT_KINDS = ['new_post', 'volume_spike', 'negative_share_spike'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
-export const DESTINATION_TYPES = ['webhook', 'slack'] as const;
+export const DESTINATION_TYPES = ['webhook', 'slack', 'email'] as const;
 export type DestinationType = (typeof DESTINATION_TYPES)[number];
 
 export interface Destination {
   /** Stable for the life of the destination: a delivery job names it by this id. */
   id: string;
   type: DestinationType;
+  /** A webhook's address; '' for email. */
   url: string;
   /** The HMAC key of a generic webhook; a Slack-compatible webhook's secret is its URL. */
   secret: string | null;
+  /** Email: the recipients (sent through SMTP_URL). */
+  to?: string[];
 }
 
 export interface NewPostParams {

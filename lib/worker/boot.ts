@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Config, ConfigError } from '../config.ts';
 import { assertPostgresReady, createSql } from '../db/client.ts';
 import { listMigrations } from '../db/migrate.ts';
@@ -73,6 +74,9 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
   const workerId = newWorkerId();
   const workerLog = log.child({ worker_id: workerId });
   const metrics = new Metrics(redis, redisKeys(config.redisPrefix), workerLog);
+  const smtp = config.smtpUrl && config.smtpFrom
+    ? { url: config.smtpUrl, from: config.smtpFrom, timeoutMs: config.webhookTimeoutMs, ...(config.smtpCaFile ? { ca: readSmtpCa(config.smtpCaFile) } : {}) }
+    : null;
   const evaluator = new AlertEvaluator({ sql, queue, log: workerLog, deliveryAttempts: config.alertDeliveryMaxAttempts });
   const worker = new Worker({
     queue,
@@ -85,7 +89,7 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
     handler: (job, ctx) => {
       if (job.kind === 'backup') return runBackupJob(job, ctx, config);
       if (job.kind === 'sentiment-backfill') return runSentimentBackfill(job, ctx, { sql, ratingKind: (name) => sources.get(name)?.ratingKind ?? 'votes' });
-      if (job.kind === 'alert-delivery') return runAlertDelivery(job, ctx, { sql, webhooks, metrics });
+      if (job.kind === 'alert-delivery') return runAlertDelivery(job, ctx, { sql, webhooks, metrics, smtp });
       if (job.kind === 'alert-check') return runAlertCheck(job, ctx, evaluator);
       return runScrapeJob(job, ctx, {
         sources,
@@ -121,4 +125,12 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
       await close();
     },
   };
+}
+
+function readSmtpCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`SMTP_CA_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
 }
