@@ -31,11 +31,11 @@ describe('GET /metrics', () => {
   let receiver: WebhookReceiver;
   let pipeline: Pipeline;
   let apps: Hono[];
+  const now = Math.floor(Date.now() / 1000);
+  const hits = Array.from({ length: 2 }, (_, i) => ({ objectID: String(100 + i), created_at_i: now - 60 * (i + 1), title: `Acme outage ${i}`, story_text: 'Acme is down, terrible', points: 1, author: 'someone', _tags: ['story'] }));
 
   before(async () => {
     upstream = await startFakeUpstream();
-    const now = Math.floor(Date.now() / 1000);
-    const hits = Array.from({ length: 3 }, (_, i) => ({ objectID: String(100 + i), created_at_i: now - 60 * i, title: `Acme outage ${i}`, story_text: 'Acme is down, terrible', points: 1, author: 'someone', _tags: ['story'] }));
     upstream.on('GET', '/api/v1/search_by_date', () => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hits, nbHits: hits.length }) }));
     receiver = await startWebhookReceiver();
     pipeline = await startPipeline('metrics', { SOURCE_BASE_URL_HACKERNEWS: upstream.baseUrl, WEBHOOK_ALLOW_NETWORKS: 'loopback', API_TOKEN: ADMIN, API_READ_TOKEN: READER });
@@ -72,8 +72,11 @@ describe('GET /metrics', () => {
       method: 'POST',
       body: JSON.stringify({ name: 'every outage', kind: 'new_post', query: 'acme', params: { keywords: ['outage'] }, destinations: [{ type: 'slack', url: receiver.url('/hook') }] }),
     })).json()) as { id: string };
+    assert.equal((await pipeline.scrape('hackernews', 'acme')).status, 'completed');
+    // The first run stores the past; the rule fires on the post the next run finds.
+    hits.unshift({ ...hits[0]!, objectID: '99', created_at_i: now, title: 'Acme outage again' });
     const scraped = await pipeline.scrape('hackernews', 'acme');
-    assert.equal(scraped.status, 'completed');
+    assert.equal(scraped.result?.inserted, 1);
     const failing = await pipeline.queue.enqueue({ kind: 'scrape', source: 'hackernews', query: '', limit: 5, priority: 0, maxAttempts: 1 });
     assert.equal((await waitForJob(pipeline.queue, failing.id, ended, 10_000)).status, 'failed');
     await receiver.waitFor('/hook', 1);
@@ -100,7 +103,7 @@ describe('GET /metrics', () => {
     assert.equal(jobs('pending'), 1);
     assert.equal(Number(sample(families, 'vibe_workers')?.value), status.workers.length);
     assert.equal(Number(sample(families, 'vibe_jobs_completed_total')?.value), status.completed_24h);
-    assert.equal(status.completed_24h, 2, 'the scrape and the delivery');
+    assert.equal(status.completed_24h, 3, 'two scrapes and the delivery');
     const failed = family(families, 'vibe_jobs_failed_total').metrics;
     assert.equal(failed.reduce((sum, m) => sum + Number(m.value), 0), status.failed_24h);
     assert.equal(sample(families, 'vibe_jobs_failed_total', { code: 'invalid_query' })?.value, '1');
@@ -111,8 +114,8 @@ describe('GET /metrics', () => {
     const buckets = Object.entries(duration.buckets!).map(([le, count]) => [le === '+Inf' ? Infinity : Number(le), Number(count)] as const).sort((a, b) => a[0] - b[0]);
     assert.equal(buckets.length, 15);
     for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]![1] >= buckets[i - 1]![1] && buckets[i]![0] > buckets[i - 1]![0], 'buckets must be cumulative');
-    assert.equal(Number(duration.count), 3);
-    assert.equal(buckets.at(-1)![1], 3);
+    assert.equal(Number(duration.count), 4);
+    assert.equal(buckets.at(-1)![1], 4);
 
     assert.equal(sample(families, 'vibe_posts_ingested_total', { source: 'hackernews' })?.value, '3');
     const lastSuccess = Number(sample(families, 'vibe_source_last_success_timestamp_seconds', { source: 'hackernews' })?.value);

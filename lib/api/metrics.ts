@@ -1,11 +1,10 @@
 // GET /metrics in the Prometheus text format (version 0.0.4). Everything in it is global, read at scrape time from
 // where it is kept for every process: the queue's lists and its finish-time counters (Redis, written by the finish
-// script in the same step that ends each attempt), the HTTP and delivery counters (one Redis hash, lib/metrics/),
-// and what PostgreSQL holds (posts per source, sources' last successful runs, alert events). So any API process
+// script in the same step that ends each attempt), the HTTP, delivery and ingest counters (one Redis hash,
+// lib/metrics/), and what PostgreSQL holds (sources' last successful runs, alert events). So any API process
 // answers the same, and nothing resets when one restarts.
 import { Hono } from 'hono';
 import { eventCountsByRule } from '../db/alerts.ts';
-import { postsPerSource } from '../db/post-stats.ts';
 import { listSourceRuns } from '../db/sources.ts';
 import { HTTP_DURATION_BUCKETS, type Metrics } from '../metrics/metrics.ts';
 import { JOB_DURATION_BUCKETS } from '../model/job.ts';
@@ -34,13 +33,12 @@ export function metricsOnlyApp(deps: ApiDeps, metrics: Metrics): Hono {
 
 export async function renderMetrics(deps: Pick<ApiDeps, 'queue' | 'sql'>, metrics: Metrics): Promise<string> {
   const { queue, sql } = deps;
-  const [counts, jobCounters, workers, nextAgeMs, counters, posts, runs, events] = await Promise.all([
+  const [counts, jobCounters, workers, nextAgeMs, counters, runs, events] = await Promise.all([
     queue.counts(),
     queue.jobCounters(),
     queue.liveWorkers(WORKER_HEARTBEAT_MS),
     queue.nextJobAgeMs(),
     metrics.read(),
-    postsPerSource(sql),
     listSourceRuns(sql),
     eventCountsByRule(sql),
   ]);
@@ -57,7 +55,8 @@ export async function renderMetrics(deps: Pick<ApiDeps, 'queue' | 'sql'>, metric
   out.histogram('vibe_job_duration_seconds', 'How long each attempt of a job ran, from its start to its end.', JOB_DURATION_BUCKETS, jobCounters.duration);
   out.family('vibe_queue_latency_seconds', 'gauge', 'Age of the job that runs next (the oldest of the most urgent waiting ones); 0 when none waits.', [[{}, nextAgeMs / 1000]]);
   out.family('vibe_workers', 'gauge', `Workers that sent a heartbeat in the last ${WORKER_HEARTBEAT_MS / 1000} s.`, [[{}, workers.length]]);
-  out.family('vibe_posts_ingested_total', 'counter', 'Posts stored, by source.', posts.map((row) => [{ source: row.source }, row.posts]));
+  out.family('vibe_posts_ingested_total', 'counter', 'New posts stored by scrapes, by source.',
+    counters.posts.sort((a, b) => a.source.localeCompare(b.source)).map((row) => [{ source: row.source }, row.count]));
   out.family('vibe_source_last_success_timestamp_seconds', 'gauge', "Unix time of each source's last successful scrape.",
     runs.filter((run) => run.last_success_at).sort((a, b) => a.source.localeCompare(b.source)).map((run) => [{ source: run.source }, run.last_success_at!.getTime() / 1000]));
   out.family('vibe_alert_events_total', 'counter', 'Alert events fired, by rule name (test events left out).', events.map((row) => [{ rule: row.rule }, row.events]));

@@ -118,10 +118,3 @@ function postsData(sql: Sql, request: StatsRequest) {
     group by 1, 2
   `;
 }
-
-/** Posts stored per source, from the rollup (vibe_posts_ingested_total). */
-export async function postsPerSource(sql: Sql): Promise<{ source: string; posts: number }[]> {
-  return sql<{ source: string; posts: number }[]>`
-    select source, sum(posts)::bigint::float8 as posts from post_stats_hourly group by source having sum(posts) > 0 order by source
-  `;
-}

@@ -1,4 +1,4 @@
-// Counters that GET /metrics reports for the whole product, kept in one Redis hash: the API runs as several
+// Counters that GET /metrics reports for the whole product (HTTP requests, deliveries, posts ingested), kept in one Redis hash: the API runs as several
 // processes (WORKERS) and workers come and go, so a counter in one process's memory would be a fraction that resets
 // at every restart. Each write is a single HINCRBY (or a few, pipelined), never awaited on a request's path.
 import type { Redis } from 'ioredis';
@@ -22,6 +22,8 @@ export interface MetricsCounters {
   /** Per bucket (its own requests, not cumulative), with '+Inf'. */
   httpDuration: { buckets: Map<string, number>; sum: number; count: number };
   deliveries: { result: string; count: number }[];
+  /** New posts stored by scrapes, per source. */
+  posts: { source: string; count: number }[];
 }
 
 export class Metrics {
@@ -33,6 +35,11 @@ export class Metrics {
 
   async webhookDelivery(result: DeliveryResult): Promise<void> {
     await this.redis.hincrby(this.keys.metrics, `webhook:${result}`, 1).catch((error: Error) => this.log?.warn('metrics_write_failed', { error: error.message }));
+  }
+
+  async postsIngested(source: string, count: number): Promise<void> {
+    if (count <= 0) return;
+    await this.redis.hincrby(this.keys.metrics, `posts:${source}`, count).catch((error: Error) => this.log?.warn('metrics_write_failed', { error: error.message }));
   }
 
   /** Fire and forget: a request never waits for, or fails because of, its own count. */
@@ -50,7 +57,7 @@ export class Metrics {
 
   async read(): Promise<MetricsCounters> {
     const hash = await this.redis.hgetall(this.keys.metrics);
-    const counters: MetricsCounters = { http: [], httpDuration: { buckets: new Map(), sum: 0, count: 0 }, deliveries: [] };
+    const counters: MetricsCounters = { http: [], httpDuration: { buckets: new Map(), sum: 0, count: 0 }, deliveries: [], posts: [] };
     for (const [field, value] of Object.entries(hash)) {
       const number = Number(value);
       if (field.startsWith('http:')) {
@@ -60,6 +67,7 @@ export class Metrics {
       else if (field === 'http_duration_sum') counters.httpDuration.sum = number;
       else if (field === 'http_duration_count') counters.httpDuration.count = number;
       else if (field.startsWith('webhook:')) counters.deliveries.push({ result: field.slice('webhook:'.length), count: number });
+      else if (field.startsWith('posts:')) counters.posts.push({ source: field.slice('posts:'.length), count: number });
     }
     return counters;
   }

@@ -97,6 +97,7 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
         sql,
         log: workerLog.child({ job_id: job.id }),
         limits: { maxNewPosts: config.scrapeMaxNewPosts, maxPages: config.scrapeMaxPages },
+        countIngested: (source, count) => metrics.postsIngested(source, count),
         afterIngest: (ingest) => evaluator.afterIngest(ingest),
       });
     },

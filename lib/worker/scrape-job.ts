@@ -18,6 +18,8 @@ export interface ScrapeDeps {
   log: Logger;
   /** What one incremental run may read at most (SCRAPE_MAX_NEW_POSTS, SCRAPE_MAX_PAGES). */
   limits: { maxNewPosts: number; maxPages: number };
+  /** Counts the new posts of each page (vibe_posts_ingested_total). */
+  countIngested?: (source: string, count: number) => Promise<void>;
   /** Told of the posts a run inserted, once it ends (lib/alerts/evaluator.ts). */
   afterIngest?: (ingest: { source: string; query: string; postIds: string[]; backfill: boolean }) => Promise<unknown>;
 }
@@ -77,6 +79,7 @@ export async function runScrapeJob(job: Job, ctx: JobContext, deps: ScrapeDeps):
         const scored = withSentiment(page.posts, source.ratingKind ?? 'votes');
         const inserted = await database(() => upsertPostsReturningNew(deps.sql, source.name, job.query, scored));
         newIds.push(...inserted);
+        await deps.countIngested?.(source.name, inserted.length);
         progress.inserted += inserted.length;
         progress.found += page.posts.length;
         progress.pages_done += 1;
