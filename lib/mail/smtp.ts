@@ -54,6 +54,8 @@ class Conversation {
   private waiting: ((reply: Reply | Error) => void) | null = null;
   private failure: Error | null = null;
   private pending: string[] = [];
+  /** Replies that came before anyone asked for them. */
+  private replies: Reply[] = [];
 
   constructor(public socket: Socket | TLSSocket, private readonly where: string) {
     this.listen(socket);
@@ -98,13 +100,16 @@ class Conversation {
         this.pending = [];
         const waiting = this.waiting;
         this.waiting = null;
-        waiting?.(reply);
+        if (waiting) waiting(reply);
+        else this.replies.push(reply);
       }
     }
   }
 
   read(): Promise<Reply> {
     return new Promise((resolve, reject) => {
+      const early = this.replies.shift();
+      if (early) return resolve(early);
       if (this.failure) return reject(unavailable(this.where, this.failure));
       this.waiting = (reply) => (reply instanceof Error ? reject(unavailable(this.where, reply)) : resolve(reply));
       this.deliver();
