@@ -6,6 +6,7 @@ import type { Hono } from 'hono';
 import { createApp } from '../lib/api/app.ts';
 import { recordEvent } from '../lib/db/alerts.ts';
 import { silentLogger } from '../lib/log.ts';
+import { tickHandlers } from '../lib/scheduler/schedules.ts';
 import { loadSourceRegistry } from '../lib/sources/registry.ts';
 import { type FakeUpstream, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
@@ -209,8 +210,10 @@ describe('alert rules fire on posts ingested through the real worker', () => {
     assert.equal(scraped.result?.inserted, 396);
     assert.deepEqual(await eventsOf(share.id), [], 'the open window (empty) should not fire');
 
-    const check = await pipeline.queue.enqueue({ kind: 'alert-check', source: '', query: '', limit: 1, priority: 6, maxAttempts: 1 });
-    const done = await waitForJob(pipeline.queue, check.id, isFinished, 20_000);
+    // What the scheduler's alert-check tick enqueues.
+    const tick = await tickHandlers({ config: pipeline.services.config, sql: pipeline.services.sql, queue: pipeline.queue, sources: await loadSourceRegistry(pipeline.services.config) })['alert-check']();
+    const done = await waitForJob(pipeline.queue, tick.job_id!, isFinished, 20_000);
+    assert.equal(done.kind, 'alert-check');
     assert.equal(done.status, 'completed', JSON.stringify(done.error));
     const [event] = await eventsOf(share.id);
     assert.ok(event, 'the ended window did not fire');
