@@ -85,7 +85,9 @@ describe('alert rules over the API', () => {
     const patched = (await res.json()) as Record<string, any>;
     assert.deepEqual(patched.params, { keywords: ['outage'], sentiments: [], max_rating: 1 });
     assert.equal(patched.destinations[0].id, destination.id);
-    assert.equal(patched.destinations[0].url, 'https://hooks.example.com/other');
+    assert.equal(patched.destinations[0].url, 'https://hooks.example.com/…ther');
+    const [stored] = await services.sql<{ destinations: { url: string }[] }[]>`select destinations from alert_rules where id = ${created.id}`;
+    assert.equal(stored!.destinations[0]!.url, 'https://hooks.example.com/other');
     const [row] = await services.sql<{ destinations: { secret: string }[] }[]>`select destinations from alert_rules where id = ${created.id}`;
     assert.equal(row!.destinations[0]!.secret, SECRET);
     const disabled = (await (await call('PATCH', `/alerts/${created.id}`, { enabled: false })).json()) as Record<string, any>;

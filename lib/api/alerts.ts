@@ -93,15 +93,14 @@ function presentParams(rule: AlertRule) {
 }
 
 /**
- * Secrets are write-only: a webhook's secret is never shown, and a Slack-compatible URL (which is its secret) only
- * as its origin and last four characters, enough to tell two apart.
+ * Secrets are write-only: a webhook's secret is never shown, and its URL only as its origin and last four characters,
+ * enough to tell two apart: a Slack-compatible URL is its own secret, and so are many generic ones (a token in the
+ * path).
  */
 function presentDestination(destination: Destination) {
   if (destination.type === 'email') return { id: destination.id, type: destination.type, to: destination.to ?? [] };
   const url = new URL(destination.url);
-  return destination.type === 'slack'
-    ? { id: destination.id, type: destination.type, url: `${url.origin}/…${destination.url.slice(-4)}`, has_secret: true }
-    : { id: destination.id, type: destination.type, url: destination.url, has_secret: destination.secret !== null };
+  return { id: destination.id, type: destination.type, url: `${url.origin}/…${destination.url.slice(-4)}`, has_secret: destination.type === 'slack' || destination.secret !== null };
 }
 
 export function presentEvent(event: AlertEvent) {
