@@ -73,6 +73,21 @@ export interface Config {
   backupKeepDaily: number;
   backupKeepManual: number;
   backupTimeoutMs: number;
+  /** Networks alert webhooks may reach although they are not public (addresses, CIDR ranges, "loopback", "private"). */
+  webhookAllowNetworks: string[];
+  webhookTimeoutMs: number;
+  /** Attempts of each alert delivery before it goes to the dead-letter list. */
+  alertDeliveryMaxAttempts: number;
+  /** When the scheduler enqueues the check that ends the spike rules' windows. */
+  alertCheckCron: string;
+  /** A second listen address ("host:port") serving only GET /metrics, without a token, for a private scraper. */
+  metricsListen: { host: string; port: number } | null;
+  /** The SMTP server email destinations are sent through (smtp:// with STARTTLS when offered, or smtps://); null: no email. */
+  smtpUrl: string | null;
+  /** The sender address of alert emails. */
+  smtpFrom: string | null;
+  /** A PEM file of the CA that signed the SMTP server's certificate, when it is a private one. */
+  smtpCaFile: string | null;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -131,6 +146,14 @@ export function loadConfig(env: Env = process.env): Config {
     backupKeepDaily: read.integer('BACKUP_KEEP_DAILY', 30, 1, 10_000),
     backupKeepManual: read.integer('BACKUP_KEEP_MANUAL', 10, 1, 10_000),
     backupTimeoutMs: read.integer('BACKUP_TIMEOUT_MS', 30 * 60_000, 1_000, 24 * 3_600_000),
+    webhookAllowNetworks: read.list('WEBHOOK_ALLOW_NETWORKS', []),
+    webhookTimeoutMs: read.integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    alertDeliveryMaxAttempts: read.integer('ALERT_DELIVERY_MAX_ATTEMPTS', 5, 1, 100),
+    alertCheckCron: read.string('ALERT_CHECK_CRON', '*/5 * * * *'),
+    metricsListen: read.listenAddress('METRICS_LISTEN'),
+    smtpUrl: read.optional('SMTP_URL') === null ? null : read.url('SMTP_URL', '', ['smtp:', 'smtps:']),
+    smtpFrom: read.mailAddress('SMTP_FROM', read.optional('SMTP_URL') !== null),
+    smtpCaFile: read.optional('SMTP_CA_FILE'),
   });
 }
 
@@ -255,6 +278,27 @@ export class EnvReader {
       }
       return options.keepPath ? `${url.origin}${url.pathname.replace(/\/+$/, '')}` : url.origin;
     });
+  }
+
+  /** A plain address (user@example.com), or null when unset; `required` says another setting needs it. */
+  mailAddress(name: string, required: boolean): string | null {
+    const value = this.raw(name);
+    if (value === undefined) {
+      if (required) throw new ConfigError(`${name} must be set to the sender address (e.g. alerts@example.com) when SMTP_URL is`);
+      return null;
+    }
+    if (!/^[^\s@<>,"]{1,64}@[A-Za-z0-9.-]{1,253}$/.test(value)) throw new ConfigError(`${name} must be a plain address such as alerts@example.com, got "${value}"`);
+    return value;
+  }
+
+  /** "host:port" (an IPv6 host in brackets), or null when unset. */
+  listenAddress(name: string): { host: string; port: number } | null {
+    const value = this.raw(name);
+    if (value === undefined) return null;
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value);
+    const port = Number(match?.[3]);
+    if (!match || port > 65535) throw new ConfigError(`${name} must look like "host:port", e.g. "10.0.0.5:9464" or "[::1]:9464", got "${value}"`);
+    return { host: match[1] ?? match[2]!, port };
   }
 
   /** An http(s) origin or URL, without a trailing slash; null when unset. */

@@ -29,6 +29,10 @@ export type JobErrorCode =
   | 'cancelled'
   | 'lease_lost'
   | 'worker_crashed'
+  | 'delivery_refused'
+  | 'delivery_rejected'
+  | 'delivery_unavailable'
+  | 'destination_gone'
   | 'internal';
 
 export class JobError extends Error {

@@ -215,6 +215,7 @@ describe('operations: backups, restore, schedules and tracked queries', () => {
       },
       'backup-hourly': async () => ({ job_id: null, note: '' }),
       'backup-daily': async () => ({ job_id: null, note: '' }),
+      'alert-check': async () => ({ job_id: null, note: '' }),
     };
     const first = startScheduler(definitions, handlers, { store: new ScheduleStore(services.redis, redisKeys(config.redisPrefix)), log: silentLogger });
     const second = startScheduler(definitions, handlers, { store: new ScheduleStore(services.redis, redisKeys(config.redisPrefix)), log: silentLogger });

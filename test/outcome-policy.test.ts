@@ -32,6 +32,15 @@ describe('the outcome policy decides how every attempt ends', () => {
     assert.equal(blocked.outcome === 'failed' && blocked.details.error!.message, 'blocked');
   });
 
+  test('a delivery that cannot be made goes to the dead-letter list, saying how to send it again; before its last attempt it is retried', () => {
+    const delivery = (attempts: number): Job => ({ ...job(attempts), kind: 'alert-delivery' });
+    const last = decideOutcome(delivery(3), { kind: 'threw', error: transient('delivery_unavailable', 'HTTP 500') }, context);
+    assert.equal(last.outcome, 'dead');
+    assert.match(last.outcome === 'dead' ? last.details.error!.message : '', /^HTTP 500; gave up after 3 attempts; kept in the dead-letter list: POST \/jobs\/j\/retry/);
+    assert.equal(decideOutcome(delivery(1), { kind: 'threw', error: permanent('delivery_rejected', 'HTTP 410') }, context).outcome, 'dead');
+    assert.equal(decideOutcome(delivery(1), { kind: 'threw', error: transient('delivery_unavailable', 'HTTP 503', 5_000) }, context).outcome, 'retry');
+  });
+
   test('our own database being down never uses up an attempt', () => {
     const decision = decideOutcome(job(3), { kind: 'threw', error: transient('database_unavailable', 'pg down') }, context);
     assert.equal(decision.outcome, 'retry');

@@ -8,11 +8,16 @@ import { JobQueue } from '../queue/queue.ts';
 import { queueSettings } from '../queue/settings.ts';
 import { assertRedisReady, createRedis } from '../redis/client.ts';
 import { loadSourceRegistry } from '../sources/registry.ts';
+import { Metrics } from '../metrics/metrics.ts';
+import { redisKeys } from '../redis/keys.ts';
 import { createApp } from './app.ts';
+import { metricsOnlyApp } from './metrics.ts';
 
 export interface ApiProcess {
   server: ServerType;
   port: number;
+  /** The port of METRICS_LISTEN's server, when there is one. */
+  metricsPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -20,6 +25,7 @@ export interface ApiProcess {
 export async function checkApiDependencies(config: Config, log: Logger): Promise<void> {
   assertApiSecured(config);
   assertTrustedProxies(config);
+  assertWebhookNetworks(config);
   await loadSourceRegistry(config);
   const redis = createRedis(config.redisUrl, log, 'api-check');
   const sql = createSql(config.databaseUrl, log, { max: 1 });
@@ -35,6 +41,7 @@ export async function checkApiDependencies(config: Config, log: Logger): Promise
 export async function startApiProcess(config: Config, log: Logger): Promise<ApiProcess> {
   assertApiSecured(config);
   assertTrustedProxies(config);
+  assertWebhookNetworks(config);
   const sources = await loadSourceRegistry(config);
   const redis = createRedis(config.redisUrl, log, 'api');
   const sql = createSql(config.databaseUrl, log, { connection: { application_name: 'vibe-tracker-api', statement_timeout: config.apiStatementTimeoutMs } });
@@ -64,15 +71,35 @@ export async function startApiProcess(config: Config, log: Logger): Promise<ApiP
     server.once('error', reject);
   });
   log.info('api_listening', { host: config.host, port });
+  const deps = { config, redis, sql, queue, sources, log, exportSql };
+  const metricsServer = config.metricsListen
+    ? await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
+        const app = metricsOnlyApp(deps, new Metrics(redis, redisKeys(config.redisPrefix), log));
+        const listen = config.metricsListen!;
+        const server = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }, (info) => resolve({ server, port: info.port }));
+        server.once('error', reject);
+      })
+    : null;
+  if (metricsServer) log.info('metrics_listening', { host: config.metricsListen!.host, port: metricsServer.port });
   return {
     server,
     port,
+    metricsPort: metricsServer?.port ?? null,
     async stop() {
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer.server.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
       redis.disconnect();
       await Promise.all([sql.end({ timeout: 5 }), exportSql.end({ timeout: 1 })]);
     },
   };
+}
+
+function assertWebhookNetworks(config: Config): void {
+  try {
+    addressMatcher(config.webhookAllowNetworks);
+  } catch (error) {
+    throw new ConfigError(`WEBHOOK_ALLOW_NETWORKS: ${(error as Error).message}`);
+  }
 }
 
 function assertTrustedProxies(config: Config): void {

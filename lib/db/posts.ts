@@ -29,10 +29,15 @@ export interface StoredPost {
  * which postgres.js binds with less work, and the statement text is the same whatever the batch size.
  */
 export async function upsertPosts(sql: Sql, source: string, query: string, posts: ScrapedPost[]): Promise<number> {
-  if (posts.length === 0) return 0;
+  return (await upsertPostsReturningNew(sql, source, query, posts)).length;
+}
+
+/** Like upsertPosts, returning the ids of the rows that were new: what the alert rules judge after an ingest. */
+export async function upsertPostsReturningNew(sql: Sql, source: string, query: string, posts: ScrapedPost[]): Promise<string[]> {
+  if (posts.length === 0) return [];
   const rows = dedupeByExternalId(posts.map(storablePost));
   const column = <T>(value: (post: ScrapedPost) => T) => rows.map(value);
-  const result = await sql<{ inserted: boolean }[]>`
+  const result = await sql<{ id: string; inserted: boolean }[]>`
     insert into posts (source, external_id, query, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra,
                        sentiment_score, sentiment_label, sentiment_method, sentiment_language)
     select ${source}, external_id, ${storableText(query)}, url, author, title, body, rating, language, published_at, reply_body, reply_published_at, extra::jsonb,
@@ -73,9 +78,9 @@ export async function upsertPosts(sql: Sql, source: string, query: string, posts
       sentiment_method = coalesce(excluded.sentiment_method, posts.sentiment_method),
       sentiment_language = case when excluded.sentiment_method is null then posts.sentiment_language else excluded.sentiment_language end,
       last_seen_at = now()
-    returning (xmax = 0) as inserted
+    returning id::text as id, (xmax = 0) as inserted
   `;
-  return result.filter((row) => row.inserted).length;
+  return result.filter((row) => row.inserted).map((row) => row.id);
 }
 
 export interface PostCursor {

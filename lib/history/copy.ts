@@ -1,6 +1,6 @@
 // Copies finished jobs from the Redis outbox (filled atomically when a job finishes) into PostgreSQL, then settles
 // the scrape-all parents whose children were copied. What happens when a job finishes, in order: the finish script
-// puts it in the outbox (lib/queue/lua/finish-9.lua) -> copyJobHistory writes it to the jobs table and marks its
+// puts it in the outbox (lib/queue/lua/finish-10.lua) -> copyJobHistory writes it to the jobs table and marks its
 // parent unsettled -> settleParents (./family.ts) records the parent's final state, which enters the outbox too.
 import type { Sql } from '../db/client.ts';
 import { isRefusedRow, saveJobHistory } from '../db/jobs.ts';

@@ -6,7 +6,7 @@ import { fromHash, pairsToHash } from './record.ts';
 
 export type ClaimResult = { status: 'claimed'; job: Job; token: string } | { status: 'missing' | 'gone' };
 export type RenewResult = 'ok' | 'cancel_requested' | 'lost';
-export type FinishOutcome = 'completed' | 'failed' | 'cancelled' | 'retry' | 'release';
+export type FinishOutcome = 'completed' | 'failed' | 'cancelled' | 'dead' | 'retry' | 'release';
 export interface FinishDetails {
   result?: Record<string, unknown>;
   error?: JobFailure;
@@ -113,7 +113,7 @@ export class JobLeases {
     }
     return (await this.core.scripts.run(
       'finish',
-      [k.processing, k.leases, k.pending, k.delayed, k.finished.completed, k.finished.failed, k.finished.cancelled, k.history, k.stats],
+      [k.processing, k.leases, k.pending, k.delayed, k.finished.completed, k.finished.failed, k.finished.cancelled, k.history, k.stats, k.dead],
       args,
     )) as (FinishOutcome | 'fenced')[];
   }

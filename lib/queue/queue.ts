@@ -281,6 +281,33 @@ export class JobQueue {
     };
   }
 
+  /**
+   * The counters the finish script keeps: jobs completed and failed (by error code) since the prefix was first used,
+   * and the attempts' run times per histogram bucket (each bucket its own attempts, '+Inf' included).
+   */
+  async jobCounters(): Promise<{ completed: number; failed: Map<string, number>; duration: { buckets: Map<string, number>; sum: number; count: number } }> {
+    const hash = await this.redis.hgetall(this.keys.stats);
+    const failed = new Map<string, number>();
+    const buckets = new Map<string, number>();
+    for (const [field, value] of Object.entries(hash)) {
+      if (field.startsWith('jobs_failed:')) failed.set(field.slice('jobs_failed:'.length), Number(value));
+      if (field.startsWith('job_duration_le:')) buckets.set(field.slice('job_duration_le:'.length), Number(value));
+    }
+    return {
+      completed: Number(hash.jobs_completed ?? 0),
+      failed,
+      duration: { buckets, sum: Number(hash.job_duration_sum ?? 0), count: Number(hash.job_duration_count ?? 0) },
+    };
+  }
+
+  /** How long the job that runs next (the tail of pending) has existed, in ms; 0 when nothing waits. */
+  async nextJobAgeMs(now = Date.now()): Promise<number> {
+    const id = await this.redis.lindex(this.keys.pending, -1);
+    if (!id) return 0;
+    const createdAt = Number(await this.redis.hget(this.keys.job(id), 'created_at'));
+    return Number.isFinite(createdAt) && createdAt > 0 ? Math.max(0, now - createdAt) : 0;
+  }
+
   /** Workers that sent a heartbeat within `withinMs`. */
   async liveWorkers(withinMs: number, now = Date.now()): Promise<WorkerInfo[]> {
     const ids = await this.redis.zrangebyscore(this.keys.workers, now - withinMs, '+inf');

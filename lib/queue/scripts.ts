@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { FINAL_STATUSES } from '../model/job.ts';
+import { FINAL_STATUSES, JOB_DURATION_BUCKETS } from '../model/job.ts';
 import { type ScriptSet, defineScriptSet } from '../redis/scripts.ts';
 
 // Each script's file name ends with how many keys it takes (BullMQ's convention); the shared helpers in
@@ -11,7 +11,7 @@ const SCRIPT_FILES = {
   claim: 'claim-3',
   'claim-many': 'claim-many-3',
   renew: 'renew-3',
-  finish: 'finish-9',
+  finish: 'finish-10',
   cancel: 'cancel-5',
   sweep: 'sweep-10',
   retry: 'retry-4',
@@ -34,6 +34,6 @@ export function defineScripts(redis: Redis): QueueScripts {
     namespace: 'vibe',
     dir: LUA_DIR,
     files: SCRIPT_FILES,
-    prelude: () => `${finalStatusesLua()}\n${readFileSync(new URL('include-shared.lua', LUA_DIR), 'utf8')}`,
+    prelude: () => `${finalStatusesLua()}\nlocal JOB_DURATION_BUCKETS = { ${JOB_DURATION_BUCKETS.join(', ')} }\n${readFileSync(new URL('include-shared.lua', LUA_DIR), 'utf8')}`,
   });
 }

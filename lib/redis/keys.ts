@@ -23,8 +23,10 @@ export interface RedisKeys {
   finished: Record<CountedStatus, string>;
   /** LIST of quarantined job ids: their worker died on their last attempt (newest first). */
   dead: string;
-  /** HASH of counters (fenced_rejections). */
+  /** HASH of the queue's counters: fenced_rejections, and the job counters and attempt durations of GET /metrics. */
   stats: string;
+  /** HASH of the counters GET /metrics sums over every process: HTTP requests and their durations, webhook deliveries. */
+  metrics: string;
   /** Remembers an Idempotency-Key: "<request fingerprint> <job id>". */
   idempotency(scope: string, key: string): string;
   /** LIST of finished job ids not yet copied into PostgreSQL. */
@@ -70,6 +72,7 @@ export function redisKeys(prefix: string): RedisKeys {
     },
     dead: `${prefix}:jobs:dead`,
     stats: `${prefix}:stats`,
+    metrics: `${prefix}:metrics`,
     idempotency: (scope, key) => `${prefix}:idempotency:${scope}:${key}`,
     history: `${prefix}:jobs:history`,
     historyLock: `${prefix}:jobs:history:lock`,

@@ -6,7 +6,7 @@ import type { SourceRegistry } from '../sources/registry.ts';
 
 const FAMILY_SIZE = 200;
 
-export type ScheduleName = 'auto-scrape' | 'backup-hourly' | 'backup-daily';
+export type ScheduleName = 'auto-scrape' | 'backup-hourly' | 'backup-daily' | 'alert-check';
 
 export interface ScheduleDefinition {
   name: ScheduleName;
@@ -19,11 +19,12 @@ export interface TickOutcome {
   note: string;
 }
 
-export function scheduleDefinitions(config: Pick<Config, 'autoScrapeCron' | 'backupHourlyCron' | 'backupDailyCron'>): ScheduleDefinition[] {
+export function scheduleDefinitions(config: Pick<Config, 'autoScrapeCron' | 'backupHourlyCron' | 'backupDailyCron' | 'alertCheckCron'>): ScheduleDefinition[] {
   return [
     { name: 'auto-scrape', cron: config.autoScrapeCron, description: 'one scrape job per tracked query and enabled source (GET /queries)' },
     { name: 'backup-hourly', cron: config.backupHourlyCron, description: 'pg_dump backup, newest BACKUP_KEEP_HOURLY kept' },
     { name: 'backup-daily', cron: config.backupDailyCron, description: 'pg_dump backup, newest BACKUP_KEEP_DAILY kept' },
+    { name: 'alert-check', cron: config.alertCheckCron, description: 'an alert-check job: spike rules judge the window that just ended and the open one (GET /alerts)' },
   ];
 }
 
@@ -64,5 +65,9 @@ export function tickHandlers(deps: TickDeps): Record<ScheduleName, () => Promise
     },
     'backup-hourly': backup('hourly'),
     'backup-daily': backup('daily'),
+    'alert-check': async () => {
+      const job = await deps.queue.enqueue({ kind: 'alert-check', source: '', query: '', limit: 1, priority: 6, maxAttempts: 2 });
+      return { job_id: job.id, note: 'alert check enqueued' };
+    },
   };
 }

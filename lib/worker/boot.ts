@@ -1,4 +1,5 @@
-import type { Config } from '../config.ts';
+import { readFileSync } from 'node:fs';
+import { type Config, ConfigError } from '../config.ts';
 import { assertPostgresReady, createSql } from '../db/client.ts';
 import { listMigrations } from '../db/migrate.ts';
 import { drainJobHistory } from '../history/copy.ts';
@@ -9,6 +10,12 @@ import { JobQueue } from '../queue/queue.ts';
 import { queueSettings } from '../queue/settings.ts';
 import { assertRedisReady, createBlockingRedis, createRedis } from '../redis/client.ts';
 import { loadSourceRegistry } from '../sources/registry.ts';
+import { AlertEvaluator } from '../alerts/evaluator.ts';
+import { createWebhookClient } from '../http/webhook-client.ts';
+import { Metrics } from '../metrics/metrics.ts';
+import { redisKeys } from '../redis/keys.ts';
+import { runAlertCheck } from './alert-check-job.ts';
+import { runAlertDelivery } from './alert-delivery-job.ts';
 import { runBackupJob } from './backup-job.ts';
 import { lowerOwnPriority } from './priority.ts';
 import { runScrapeJob } from './scrape-job.ts';
@@ -18,6 +25,7 @@ import { Worker, newWorkerId } from './worker.ts';
 // A scrape that has not finished in ten minutes is stuck on something; a source with longer runs says so.
 const DEFAULT_SCRAPE_TIMEOUT_MS = 10 * 60_000;
 const BACKFILL_ATTEMPT_MS = 60 * 60_000;
+const ALERT_CHECK_ATTEMPT_MS = 5 * 60_000;
 
 export interface WorkerProcess {
   worker: Worker;
@@ -36,11 +44,21 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
   const sql = createSql(config.databaseUrl, log, { max: Math.max(2, config.workerConcurrency + 1) });
   const limiter = createHostLimiter(redis, config.redisPrefix);
   const http = createHttpClient({ userAgent: config.httpUserAgent, timeoutMs: config.httpTimeoutMs, log, limiter, maxBodyBytes: config.httpMaxBodyBytes });
+  let webhooks: ReturnType<typeof createWebhookClient>;
+  try {
+    webhooks = createWebhookClient({ userAgent: config.httpUserAgent, timeoutMs: config.webhookTimeoutMs, allowNetworks: config.webhookAllowNetworks });
+  } catch (error) {
+    redis.disconnect();
+    blocking.disconnect();
+    subscriber.disconnect();
+    await Promise.allSettled([sql.end({ timeout: 1 }), http.close()]);
+    throw new ConfigError(`WEBHOOK_ALLOW_NETWORKS: ${(error as Error).message}`);
+  }
   const close = async () => {
     redis.disconnect();
     blocking.disconnect();
     subscriber.disconnect();
-    await Promise.allSettled([sql.end({ timeout: 5 }), http.close()]);
+    await Promise.allSettled([sql.end({ timeout: 5 }), http.close(), webhooks.close()]);
   };
   try {
     await assertRedisReady(redis, config);
@@ -55,6 +73,11 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
   await queue.upgradeKeys();
   const workerId = newWorkerId();
   const workerLog = log.child({ worker_id: workerId });
+  const metrics = new Metrics(redis, redisKeys(config.redisPrefix), workerLog);
+  const smtp = config.smtpUrl && config.smtpFrom
+    ? { url: config.smtpUrl, from: config.smtpFrom, timeoutMs: config.webhookTimeoutMs, ...(config.smtpCaFile ? { ca: readSmtpCa(config.smtpCaFile) } : {}) }
+    : null;
+  const evaluator = new AlertEvaluator({ sql, queue, log: workerLog, deliveryAttempts: config.alertDeliveryMaxAttempts });
   const worker = new Worker({
     queue,
     settings,
@@ -66,7 +89,17 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
     handler: (job, ctx) => {
       if (job.kind === 'backup') return runBackupJob(job, ctx, config);
       if (job.kind === 'sentiment-backfill') return runSentimentBackfill(job, ctx, { sql, ratingKind: (name) => sources.get(name)?.ratingKind ?? 'votes' });
-      return runScrapeJob(job, ctx, { sources, http, sql, log: workerLog.child({ job_id: job.id }), limits: { maxNewPosts: config.scrapeMaxNewPosts, maxPages: config.scrapeMaxPages } });
+      if (job.kind === 'alert-delivery') return runAlertDelivery(job, ctx, { sql, webhooks, metrics, smtp });
+      if (job.kind === 'alert-check') return runAlertCheck(job, ctx, evaluator);
+      return runScrapeJob(job, ctx, {
+        sources,
+        http,
+        sql,
+        log: workerLog.child({ job_id: job.id }),
+        limits: { maxNewPosts: config.scrapeMaxNewPosts, maxPages: config.scrapeMaxPages },
+        countIngested: (source, count) => metrics.postsIngested(source, count),
+        afterIngest: (ingest) => evaluator.afterIngest(ingest),
+      });
     },
     maintenance: () => drainJobHistory(queue, sql, workerLog),
     redisUrl: config.redisUrl,
@@ -78,7 +111,12 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
         : job.kind === 'sentiment-backfill'
           ? // A backfill goes on from where it stopped, so a long one simply takes several attempts.
             { ms: job.timeoutMs ?? BACKFILL_ATTEMPT_MS, onExpiry: 'retry' }
-          : { ms: job.timeoutMs ?? sources.get(job.source)?.timeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS, onExpiry: 'retry' },
+          : job.kind === 'alert-delivery'
+            ? // The client's own timeout ends a slow receiver first; this is the backstop.
+              { ms: config.webhookTimeoutMs + 5_000, onExpiry: 'retry' }
+            : job.kind === 'alert-check'
+              ? { ms: ALERT_CHECK_ATTEMPT_MS, onExpiry: 'retry' }
+              : { ms: job.timeoutMs ?? sources.get(job.source)?.timeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS, onExpiry: 'retry' },
   });
   await worker.start();
   return {
@@ -88,4 +126,12 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<W
       await close();
     },
   };
+}
+
+function readSmtpCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`SMTP_CA_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
 }

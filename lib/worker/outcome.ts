@@ -63,6 +63,12 @@ function decideFailure(job: Job, error: JobError, context: { settings: Pick<Queu
   const keepAttempt = error.code === 'database_unavailable';
   if (error.permanent || (job.attempts >= job.maxAttempts && !keepAttempt)) {
     const message = error.permanent ? error.message : `${error.message}; gave up after ${job.attempts} attempt${job.attempts === 1 ? '' : 's'}`;
+    // A delivery that could not be made is a message lost unless someone looks: it waits in the dead-letter list,
+    // where POST /jobs/{id}/retry sends it again once the receiver is fixed.
+    if (job.kind === 'alert-delivery') {
+      const dead = `${message}; kept in the dead-letter list: POST /jobs/${job.id}/retry sends it again`;
+      return { outcome: 'dead', details: { error: failure(error.code, dead, job, now), progress }, event: 'job_dead_lettered', fields: { code: error.code, error: dead, permanent: error.permanent } };
+    }
     return { outcome: 'failed', details: { error: failure(error.code, message, job, now), progress }, event: 'job_failed', fields: { code: error.code, error: message, permanent: error.permanent } };
   }
   const delay = keepAttempt

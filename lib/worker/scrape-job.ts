@@ -1,5 +1,5 @@
 import { type Sql, isConnectionError } from '../db/client.ts';
-import { upsertPosts } from '../db/posts.ts';
+import { upsertPostsReturningNew } from '../db/posts.ts';
 import { getScrapeState, recordSourceRun, saveScrapeState, storedExternalIds } from '../db/sources.ts';
 import { JobError, permanent, transient } from '../errors.ts';
 import { type HttpClient, withSourceLimits } from '../http/client.ts';
@@ -18,6 +18,10 @@ export interface ScrapeDeps {
   log: Logger;
   /** What one incremental run may read at most (SCRAPE_MAX_NEW_POSTS, SCRAPE_MAX_PAGES). */
   limits: { maxNewPosts: number; maxPages: number };
+  /** Counts the new posts of each page (vibe_posts_ingested_total). */
+  countIngested?: (source: string, count: number) => Promise<void>;
+  /** Told of the posts a run inserted, once it ends (lib/alerts/evaluator.ts). */
+  afterIngest?: (ingest: { source: string; query: string; postIds: string[]; backfill: boolean }) => Promise<unknown>;
 }
 
 /**
@@ -34,9 +38,23 @@ export async function runScrapeJob(job: Job, ctx: JobContext, deps: ScrapeDeps):
 
   const progress: JobProgress = { pages_done: 0, pages_planned: null, found: 0, inserted: 0 };
   let meta: Record<string, unknown> = {};
+  const newIds: string[] = [];
+  let backfill = true;
+  // The rules judge what was stored whether the run succeeded or not: a run that fails on page 3 kept pages 1-2.
+  // A failed evaluation is logged, not the scrape's failure (the scheduled check judges the spike rules again).
+  const evaluate = async () => {
+    if (!deps.afterIngest || newIds.length === 0) return;
+    try {
+      await deps.afterIngest({ source: source.name, query: job.query, postIds: newIds, backfill });
+    } catch (error) {
+      deps.log.error('alert_evaluation_failed', { source: source.name, error: (error as Error).message });
+    }
+  };
   try {
     const state = await database(() => getScrapeState(deps.sql, source.name, job.query));
     const kind = runKind(state, job.fullRescan);
+    // A first run (or a re-scan) stores the past, not news.
+    backfill = kind !== 'incremental';
     const budget: RunBudget = { newPosts: kind === 'incremental' ? deps.limits.maxNewPosts : job.limit, pages: deps.limits.maxPages };
     // A first run and a re-scan store the `limit` newest posts, stored before or not; only an incremental run skips
     // what it has (without counting it) to get further down towards the mark.
@@ -59,7 +77,10 @@ export async function runScrapeJob(job: Job, ctx: JobContext, deps: ScrapeDeps):
       });
       for await (const page of pages) {
         const scored = withSentiment(page.posts, source.ratingKind ?? 'votes');
-        progress.inserted += await database(() => upsertPosts(deps.sql, source.name, job.query, scored));
+        const inserted = await database(() => upsertPostsReturningNew(deps.sql, source.name, job.query, scored));
+        newIds.push(...inserted);
+        await deps.countIngested?.(source.name, inserted.length);
+        progress.inserted += inserted.length;
         progress.found += page.posts.length;
         progress.pages_done += 1;
         progress.pages_planned = page.pagesPlanned;
@@ -76,6 +97,7 @@ export async function runScrapeJob(job: Job, ctx: JobContext, deps: ScrapeDeps):
       await recordSourceRun(deps.sql, source.name, { ok: true });
     });
     const cutBy = outcomes.find((outcome) => outcome.cutBy)?.cutBy ?? null;
+    await evaluate();
     return {
       found: progress.found,
       inserted: progress.inserted,
@@ -88,6 +110,7 @@ export async function runScrapeJob(job: Job, ctx: JobContext, deps: ScrapeDeps):
       ...meta,
     };
   } catch (error) {
+    await evaluate();
     if (!(error instanceof JobAborted) && !ctx.signal.aborted && error instanceof JobError && error.code !== 'database_unavailable') {
       await recordSourceRun(deps.sql, source.name, { ok: false, error: { code: error.code, message: error.message } }).catch(() => {});
     }

@@ -259,7 +259,7 @@ export class Worker {
   private async end(entry: RunningJob, end: AttemptEnd, log: Logger, extra: Record<string, unknown> = {}): Promise<void> {
     const decision = decideOutcome(entry.job, end, { settings: this.options.settings, timeLimit: this.timeLimitOf(entry.job), progress: entry.progress });
     if (decision.outcome !== null) await this.finish(entry, decision.outcome, decision.details, log);
-    const level = decision.outcome === 'failed' || decision.outcome === 'retry' || decision.outcome === null ? 'warn' : 'info';
+    const level = decision.outcome === 'failed' || decision.outcome === 'dead' || decision.outcome === 'retry' || decision.outcome === null ? 'warn' : 'info';
     log[level](decision.event, { ...extra, ...decision.fields });
   }
 

@@ -2,7 +2,7 @@
 // above; test/import-shape.test.ts holds the code to this, and a new folder must be given a layer here.
 export const LAYERS: { name: string; nodes: string[] }[] = [
   { name: 'vocabulary and basics', nodes: ['model', 'config', 'env-file', 'errors', 'log', 'sleep', 'text', 'startup-error', 'sentiment'] },
-  { name: 'stores and clients', nodes: ['redis', 'db', 'http', 'scrape', 'backup'] },
+  { name: 'stores and clients', nodes: ['redis', 'db', 'http', 'scrape', 'backup', 'metrics', 'mail'] },
   { name: 'the queue, the sources and what is kept of them', nodes: ['queue', 'sources', 'history', 'legacy', 'alerts'] },
   { name: 'processes', nodes: ['worker', 'api', 'scheduler'] },
 ];
