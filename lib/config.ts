@@ -37,6 +37,9 @@ export interface Config {
   apiSearchQueue: number;
   /** Exports one API process streams at once (each holds a database connection of its own while it runs). */
   apiExportConcurrency: number;
+  /** How long a dashboard sign-in lasts (from sign-in, not from the last request), and how many live streams one API process serves. */
+  dashboardSessionMs: number;
+  dashboardMaxStreams: number;
   /** Jobs waiting (pending and due for a retry) past which an enqueue is refused with a 503. */
   maxWaitingJobs: number;
   maxTrackedQueries: number;
@@ -102,6 +105,8 @@ export function loadConfig(env: Env = process.env): Config {
     apiSearchConcurrency: read.integer('API_SEARCH_CONCURRENCY', 3, 1, 100),
     apiSearchQueue: read.integer('API_SEARCH_QUEUE', 20, 0, 10_000),
     apiExportConcurrency: read.integer('API_EXPORT_CONCURRENCY', 2, 1, 100),
+    dashboardSessionMs: read.integer('DASHBOARD_SESSION_HOURS', 12, 1, 720) * 3_600_000,
+    dashboardMaxStreams: read.integer('DASHBOARD_MAX_STREAMS', 50, 1, 10_000),
     maxWaitingJobs: read.integer('MAX_WAITING_JOBS', 100_000, 1, 100_000_000),
     maxTrackedQueries: read.integer('MAX_TRACKED_QUERIES', 1_000, 1, 1_000_000),
     workerConcurrency: read.integer('WORKER_CONCURRENCY', 2, 1, 256),
