@@ -9,6 +9,7 @@ import { queueSettings } from '../queue/settings.ts';
 import { assertRedisReady, createRedis } from '../redis/client.ts';
 import { loadSourceRegistry } from '../sources/registry.ts';
 import { createApp } from './app.ts';
+import type { PagesFactory } from './deps.ts';
 
 export interface ApiProcess {
   server: ServerType;
@@ -32,7 +33,8 @@ export async function checkApiDependencies(config: Config, log: Logger): Promise
   }
 }
 
-export async function startApiProcess(config: Config, log: Logger): Promise<ApiProcess> {
+/** `pages`: what the API serves beside its JSON routes (api.ts gives it the dashboard). */
+export async function startApiProcess(config: Config, log: Logger, pages?: PagesFactory): Promise<ApiProcess> {
   assertApiSecured(config);
   assertTrustedProxies(config);
   const sources = await loadSourceRegistry(config);
@@ -49,7 +51,7 @@ export async function startApiProcess(config: Config, log: Logger): Promise<ApiP
   const queue = new JobQueue(redis, queueSettings(config));
   await queue.upgradeKeys();
   const exportSql = createSql(config.databaseUrl, log, { max: config.apiExportConcurrency, connection: { application_name: 'vibe-tracker-export' } });
-  const app = createApp({ config, redis, sql, queue, sources, log, exportSql });
+  const app = createApp({ config, redis, sql, queue, sources, log, exportSql }, pages);
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     // Node's defaults let a client take minutes to send its headers, keep idle sockets for long, and open as many
     // as it likes; the timeouts are checked every second rather than every 30 s.
