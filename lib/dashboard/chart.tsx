@@ -23,12 +23,14 @@ const BOTTOM = 26;
 const PLOT_W = WIDTH - LEFT - RIGHT;
 const PLOT_H = HEIGHT - TOP - BOTTOM;
 
-/** Round tick values from 0 to at least `max`: steps of 1, 2 or 5 times a power of ten, about `wanted` of them. */
+/** Round tick values from 0 to at least `max`: steps of 1, 2, 2.5 or 5 times a power of ten, about `wanted` of them. */
 export function ticks(max: number, wanted = 4): number[] {
   if (max <= 0) return [0, 1];
   const raw = max / wanted;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+  // 2.5 only above the ones: a count axis with a tick at 2.5 posts reads oddly.
+  const multiples = power === 1 ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10];
+  const step = multiples.map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
   const top = Math.ceil(max / step) * step;
   const values: number[] = [];
   for (let v = 0; v <= top + step / 2; v += step) values.push(Number(v.toPrecision(12)));
