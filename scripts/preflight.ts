@@ -50,6 +50,7 @@ function missingPrograms(): [string, string][] {
   if (!found('nginx', '/usr/sbin/nginx')) missing.push(['nginx (the local stack and its configuration check)', 'nginx']);
   if (!found('envsubst')) missing.push(['envsubst (renders the nginx template)', 'gettext-base']);
   if (!found('openssl')) missing.push(['openssl (the self-signed certificate)', 'openssl']);
+  if (!existsSync('/usr/bin/chromium')) missing.push(['/usr/bin/chromium (the dashboard\'s browser test)', 'chromium']);
   const compose = answers('docker', ['compose', 'version']) || found('docker-compose');
   if (!compose) missing.push(['docker-compose (or Docker Compose v2)', 'docker-compose']);
   if (!found('docker') || !answers('docker', ['info'])) missing.push(['a running Docker engine (`docker info` fails)', 'docker.io']);
