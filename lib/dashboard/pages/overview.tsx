@@ -120,7 +120,7 @@ export function overviewRoutes(deps: ApiDeps) {
               const run = runsBySource.get(source.name)!;
               return <li class="bad">{`${source.name}: failing since ${utc(run.last_failure_at)}${run.last_error ? ` (${run.last_error.code}: ${run.last_error.message})` : ''}`}</li>;
             })}
-            {unusable.map((source) => <li class="warn">{`${source.name}: not usable, set ${source.missingSettings()}`}</li>)}
+            {unusable.map((source) => <li class="warn">{`${source.name}: not usable, ${source.missingSettings()}`}</li>)}
             {counts.dead > 0 ? <li class="bad"><a href="/ui/queue?status=dead">{`${count(counts.dead)} dead jobs`}</a></li> : null}
             {failing.length === 0 && unusable.length === 0 && counts.dead === 0 ? <li class="good">Every source is usable and none is failing; no dead jobs.</li> : null}
             <li>{`${count(counts.pending)} jobs waiting, ${count(counts.processing)} running, ${count(counts.failed_24h)} failed in 24 h`}</li>

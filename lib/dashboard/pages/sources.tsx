@@ -28,7 +28,7 @@ export function sourcesRoutes(deps: ApiDeps) {
               return (
                 <tr data-source={source.name} class={failing ? 'failing' : undefined}>
                   <th scope="row">{source.name}<div class="muted">{source.description}</div><div class="muted">{publicUrl(deps.sources.baseUrl(source.name)) ?? ''}</div></th>
-                  <td>{missing === null ? <span class="badge completed">usable</span> : <span class="badge failed">{`set ${missing}`}</span>}</td>
+                  <td>{missing === null ? <span class="badge completed">usable</span> : <><span class="badge failed">not usable</span><div class="muted">{missing}</div></>}</td>
                   <td>{`${requests} per ${perMs / 1000} s, ${concurrency} at once`}</td>
                   <td>
                     {source.settings.length === 0 ? 'none' : (
