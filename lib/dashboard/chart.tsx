@@ -23,6 +23,9 @@ const BOTTOM = 26;
 const PLOT_W = WIDTH - LEFT - RIGHT;
 const PLOT_H = HEIGHT - TOP - BOTTOM;
 
+/** A coordinate to a tenth of a unit: finer is invisible at any size the chart is drawn, and costs bytes. */
+const px = (value: number) => Math.round(value * 10) / 10;
+
 /** Round tick values from 0 to at least `max`: steps of 1, 2, 2.5 or 5 times a power of ten, about `wanted` of them. */
 export function ticks(max: number, wanted = 4): number[] {
   if (max <= 0) return [0, 1];
@@ -50,7 +53,7 @@ function XLabels({ buckets, band }: { buckets: ChartBucket[]; band: number }) {
     <g class="x-axis">
       {buckets.map((bucket, i) =>
         i % every === 0 ? (
-          <text x={LEFT + band * i + band / 2} y={HEIGHT - 8} text-anchor="middle">{shortDay(bucket.day)}</text>
+          <text x={px(LEFT + band * i + band / 2)} y={HEIGHT - 8} text-anchor="middle">{shortDay(bucket.day)}</text>
         ) : null,
       )}
     </g>
@@ -64,8 +67,8 @@ function YAxis({ values, top, format }: { values: number[]; top: number; format:
         const y = TOP + PLOT_H - (value / top) * PLOT_H;
         return (
           <g>
-            <line x1={LEFT} x2={WIDTH - RIGHT} y1={y} y2={y} class="grid" />
-            <text x={LEFT - 6} y={y + 4} text-anchor="end">{format(value)}</text>
+            <line x1={LEFT} x2={WIDTH - RIGHT} y1={px(y)} y2={px(y)} class="grid" />
+            <text x={LEFT - 6} y={px(y + 4)} text-anchor="end">{format(value)}</text>
           </g>
         );
       })}
@@ -96,7 +99,7 @@ export function StackedBars({ id, label, buckets, series, share = false }: { id:
               if (value === 0) return null;
               const h = ((share ? (value / total) * 100 : value) / top) * PLOT_H;
               y -= h;
-              return <rect class={`s${k % 10}`} x={LEFT + band * i + (band - barWidth) / 2} y={y} width={barWidth} height={h} />;
+              return <rect class={`s${k % 10}`} x={px(LEFT + band * i + (band - barWidth) / 2)} y={px(y)} width={px(barWidth)} height={px(h)} />;
             });
             const detail = series.filter((s) => bucket.values[s.key]).map((s) => `${s.label} ${share ? `${Math.round(((bucket.values[s.key] ?? 0) / total) * 100)} %` : count(bucket.values[s.key] ?? 0)}`);
             return (
@@ -157,7 +160,7 @@ export function GappedLine({ id, label, buckets, unit }: { id: string; label: st
       return;
     }
     const [x, y] = point(i, bucket.value);
-    path += `${drawing ? 'L' : 'M'}${x.toFixed(1)} ${y.toFixed(1)} `;
+    path += `${drawing ? 'L' : 'M'}${px(x)} ${px(y)} `;
     drawing = true;
   });
   const summary = `${label}: ${values.length} of ${buckets.length} days have a value`;
@@ -171,7 +174,7 @@ export function GappedLine({ id, label, buckets, unit }: { id: string; label: st
             if (bucket.value === null) return null;
             const [x, y] = point(i, bucket.value);
             return (
-              <circle cx={x} cy={y} r={3} class="point" data-day={bucket.day}>
+              <circle cx={px(x)} cy={px(y)} r={3} class="point" data-day={bucket.day}>
                 <title>{`${shortDay(bucket.day)}: ${bucket.value.toFixed(2)} ${unit} over ${bucket.n} posts`}</title>
               </circle>
             );

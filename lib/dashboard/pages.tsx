@@ -1,6 +1,7 @@
 // The dashboard: server-rendered pages under /ui/ and their two files under /assets/, served by the API process
 // beside its JSON routes (createApp is given them). Pages read through the same functions the JSON routes use.
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { compress } from 'hono/compress';
 import { tokenMatcher } from '../api/auth.ts';
 import type { ApiDeps, Pages } from '../api/deps.ts';
 import { renderError } from '../api/errors.ts';
@@ -75,6 +76,9 @@ export function dashboardPages(deps: ApiDeps): Pages {
   });
 
   const routes = new Hono({ strict: false });
+  // Pages and their two files are compressed here too, so a first load stays small without nginx in front. Not the
+  // live streams nor the exports: a compressor holds their bytes back until it has a block's worth.
+  routes.use(compress({ contentTypeFilter: /^text\/(html|css|javascript)\b/ }));
   routes.use(securityHeaders);
   routes.get('/', (c) => c.redirect('/ui/', 302));
   routes.route('/', assetRoutes());
