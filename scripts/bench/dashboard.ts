@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { createApp } from '../../lib/api/app.ts';
+import { apiConnection } from '../../lib/api/boot.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { ASSETS } from '../../lib/dashboard/assets.ts';
 import { dashboardPages } from '../../lib/dashboard/pages.tsx';
@@ -47,12 +48,14 @@ const config = loadConfig({
 });
 
 await ensureDatabase(config.databaseUrl);
-const sql = createSql(config.databaseUrl, silentLogger, { max: 10, connection: { statement_timeout: 0 } });
+// The writes have no time limit; the pages read as the API process reads (apiConnection).
+const setupSql = createSql(config.databaseUrl, silentLogger, { max: 1, connection: { statement_timeout: 0 } });
+const sql = createSql(config.databaseUrl, silentLogger, { max: 10, connection: apiConnection(config) });
 const redis = createRedis(config.redisUrl, silentLogger, 'bench-dashboard');
 try {
-  await migrate(sql, silentLogger);
+  await migrate(setupSql, silentLogger);
   const t0 = performance.now();
-  await sql`
+  await setupSql`
     insert into posts (source, external_id, query, url, author, title, body, rating, language, published_at,
                        sentiment_score, sentiment_label, sentiment_method, sentiment_language)
     select (${SOURCES}::text[])[1 + n % ${SOURCES.length}], 'bench-' || n, (${QUERIES}::text[])[1 + (n / 10) % ${QUERIES.length}],
@@ -60,22 +63,22 @@ try {
            case n % 3 when 0 then 'The widget is broken and slow again, support never answers'
                       when 1 then 'I love how fast the widget is, great work'
                       else 'The widget arrived today' end,
-           case when n % 10 = 9 then 1 + n % 5 else null end, 'en',
+           case when n % 10 = 9 then 1 + (n / 10) % 5 else null end, 'en',
            now() - (n::float8 / ${POSTS}) * interval '730 days',
            case n % 3 when 0 then -0.6 when 1 then 0.7 else 0 end,
            case n % 3 when 0 then 'negative' when 1 then 'positive' else 'neutral' end, 'bench-v1', 'en'
     from generate_series(1, ${POSTS}) as n
   `;
   const insertS = round((performance.now() - t0) / 1000, 1);
-  await sql`insert into tracked_queries (query) select unnest(${QUERIES}::text[])`;
+  await setupSql`insert into tracked_queries (query) select unnest(${QUERIES}::text[])`;
   // A finished run of every (query, source) a few times over, for the Queries page's "last run" column.
-  await sql`
+  await setupSql`
     insert into jobs (id, kind, source, query, status, priority, attempts, result, created_at, started_at, finished_at)
     select gen_random_uuid(), 'scrape', s, q, case when i % 7 = 0 then 'failed' else 'completed' end, 0, 1,
            '{"found": 50, "inserted": 3}'::jsonb, now() - i * interval '3 hours', now() - i * interval '3 hours', now() - i * interval '3 hours' + interval '20 seconds'
     from unnest(${SOURCES}::text[]) as s, unnest(${QUERIES}::text[]) as q, generate_series(1, 20) as i
   `;
-  await sql`analyze`;
+  await setupSql`analyze`;
   log(`dashboard: ${POSTS.toLocaleString('en')} posts inserted in ${insertS} s`);
 
   const queue = new JobQueue(redis, queueSettings(config));
@@ -174,7 +177,7 @@ try {
     cursor = next;
   } while (cursor !== '0');
   redis.disconnect();
-  await sql.end({ timeout: 1 });
+  await Promise.all([sql.end({ timeout: 1 }), setupSql.end({ timeout: 1 })]);
   const admin = new URL(config.databaseUrl);
   admin.pathname = '/postgres';
   const adminSql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
