@@ -16,10 +16,10 @@ export interface ChartSeries {
 
 const WIDTH = 720;
 const HEIGHT = 220;
-const LEFT = 48;
+const LEFT = 72;
 const RIGHT = 8;
 const TOP = 10;
-const BOTTOM = 26;
+const BOTTOM = 32;
 const PLOT_W = WIDTH - LEFT - RIGHT;
 const PLOT_H = HEIGHT - TOP - BOTTOM;
 

@@ -49,7 +49,6 @@ export function dashboardPages(deps: ApiDeps): Pages {
   const events = new JobEvents(jobs, config.dashboardMaxStreams);
 
   const ui = new Hono<DashboardEnv>({ strict: false });
-  ui.use(securityHeaders);
   ui.route('/', signInRoutes({ store, roleOf: roleOfToken, secure, enabled: config.apiToken !== null }));
   ui.use(resolveViewer(config, store, trusted));
   ui.use(checkForm);

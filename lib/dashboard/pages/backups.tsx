@@ -18,7 +18,7 @@ export function backupsRoutes(deps: ApiDeps) {
           <p><ActionButton viewer={viewer} action="/ui/backups" label="Back up now" kind="primary" /></p>
           {backups.length === 0 ? <Empty>No backup yet.</Empty> : (
             <table class="list">
-              <caption>{`${backups.length} backups in BACKUP_DIR, newest first`}</caption>
+              <caption>{`${backups.length} ${backups.length === 1 ? 'backup' : 'backups'} in BACKUP_DIR, newest first`}</caption>
               <thead><tr><th scope="col">File</th><th scope="col">Type</th><th scope="col">Made</th><th scope="col">Size</th></tr></thead>
               <tbody>
                 {backups.map((b) => (

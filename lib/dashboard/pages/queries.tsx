@@ -37,7 +37,7 @@ export function queriesRoutes(deps: ApiDeps) {
         ) : null}
         {tracked.length === 0 ? <Empty>No query is tracked yet.</Empty> : (
           <table class="list">
-            <caption>{`${count(tracked.length)} tracked queries`}</caption>
+            <caption>{`${count(tracked.length)} tracked ${tracked.length === 1 ? 'query' : 'queries'}`}</caption>
             <thead><tr><th scope="col">Query</th><th scope="col">Sources</th><th scope="col">Last run by source</th><th scope="col">Actions</th></tr></thead>
             <tbody>
               {tracked.map((t) => {

@@ -5,13 +5,13 @@ import { getCookie } from 'hono/cookie';
 import type { Role } from '../../api/auth.ts';
 import { ApiError } from '../../errors.ts';
 import { randomToken, sameToken, type SessionStore } from '../session.ts';
-import { render } from '../layout.tsx';
+import { notice, render } from '../layout.tsx';
 import { ASSETS } from '../assets.ts';
 import { type DashboardEnv, SESSION_COOKIE, clearSessionCookie, safeNext, setSessionCookie, signInCookie, signInToken } from '../viewer.ts';
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
-function SignInPage({ next, csrf, error }: { next: string; csrf: string; error: string | null }) {
+function SignInPage({ next, csrf, error, notice = null }: { next: string; csrf: string; error: string | null; notice?: string | null }) {
   return (
     <html lang="en">
       <head>
@@ -27,6 +27,7 @@ function SignInPage({ next, csrf, error }: { next: string; csrf: string; error: 
           <form method="post" action="/ui/sign-in" class="card">
             <input type="hidden" name="csrf" value={csrf} />
             <input type="hidden" name="next" value={next} />
+            {notice ? <p class="notice" role="status">{notice}</p> : null}
             {error ? <p class="error" role="alert">{error}</p> : null}
             <label>Token
               <input type="password" name="token" required autocomplete="current-password" />
@@ -47,7 +48,7 @@ export function signInRoutes(options: { store: SessionStore; roleOf: (token: str
       // With no API_TOKEN nobody needs a token: the dashboard is open, as the API is.
       if (!options.enabled) return c.redirect('/ui/', 303);
       const csrf = signInToken(c, secure(c), randomToken);
-      return render(c, <SignInPage next={safeNext(c.req.query('next'))} csrf={csrf} error={null} />);
+      return render(c, <SignInPage next={safeNext(c.req.query('next'))} csrf={csrf} error={null} notice={notice(c)} />);
     })
     .post('/sign-in', async (c) => {
       if (!options.enabled) return c.redirect('/ui/', 303);
