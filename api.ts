@@ -4,6 +4,7 @@ import cluster from 'node:cluster';
 import { checkApiDependencies, startApiProcess } from './lib/api/boot.ts';
 import { reportApiReady, runApiPrimary } from './lib/api/cluster.ts';
 import { loadConfig } from './lib/config.ts';
+import { dashboardPages } from './lib/dashboard/pages.tsx';
 import { createLogger } from './lib/log.ts';
 import { exitOnStartupError } from './lib/startup-error.ts';
 
@@ -20,7 +21,7 @@ if (config.apiWorkers > 1 && cluster.isPrimary) {
   await checkApiDependencies(config, log).catch(exitOnStartupError);
   runApiPrimary(config.apiWorkers, log);
 } else {
-  const api = await startApiProcess(config, log).catch(exitOnStartupError);
+  const api = await startApiProcess(config, log, dashboardPages).catch(exitOnStartupError);
   reportApiReady();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

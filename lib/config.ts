@@ -39,6 +39,9 @@ export interface Config {
   apiExportConcurrency: number;
   /** How long an export waits for a client that stopped reading before it gives its turn and connection back. */
   apiExportStallMs: number;
+  /** How long a dashboard sign-in lasts (from sign-in, not from the last request), and how many live streams one API process serves. */
+  dashboardSessionMs: number;
+  dashboardMaxStreams: number;
   /** Jobs waiting (pending and due for a retry) past which an enqueue is refused with a 503. */
   maxWaitingJobs: number;
   maxTrackedQueries: number;
@@ -120,6 +123,8 @@ export function loadConfig(env: Env = process.env): Config {
     apiSearchQueue: read.integer('API_SEARCH_QUEUE', 20, 0, 10_000),
     apiExportConcurrency: read.integer('API_EXPORT_CONCURRENCY', 2, 1, 100),
     apiExportStallMs: read.integer('API_EXPORT_STALL_MS', 60_000, 1_000, 3_600_000),
+    dashboardSessionMs: read.integer('DASHBOARD_SESSION_HOURS', 12, 1, 720) * 3_600_000,
+    dashboardMaxStreams: read.integer('DASHBOARD_MAX_STREAMS', 50, 1, 10_000),
     maxWaitingJobs: read.integer('MAX_WAITING_JOBS', 100_000, 1, 100_000_000),
     maxTrackedQueries: read.integer('MAX_TRACKED_QUERIES', 1_000, 1, 1_000_000),
     workerConcurrency: read.integer('WORKER_CONCURRENCY', 2, 1, 256),

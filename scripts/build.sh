@@ -8,4 +8,6 @@ npx tsc -p tsconfig.build.json
 mkdir -p dist/lib/queue dist/lib/http
 cp -r lib/queue/lua dist/lib/queue/
 cp -r lib/http/lua dist/lib/http/
+mkdir -p dist/lib/dashboard
+cp -r lib/dashboard/assets dist/lib/dashboard/
 cp -r sql dist/

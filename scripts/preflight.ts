@@ -52,6 +52,7 @@ function missingPrograms(): [string, string][] {
   if (!found('openssl')) missing.push(['openssl (the self-signed certificate)', 'openssl']);
   if (!found('curl')) missing.push(['curl (the examples of README.md and docs/)', 'curl']);
   if (!found('jq')) missing.push(['jq (the examples of README.md and docs/ read their answers with it)', 'jq']);
+  if (!existsSync('/usr/bin/chromium')) missing.push(['/usr/bin/chromium (the dashboard\'s browser test)', 'chromium']);
   const compose = answers('docker', ['compose', 'version']) || found('docker-compose');
   if (!compose) missing.push(['docker-compose (or Docker Compose v2)', 'docker-compose']);
   if (!found('docker') || !answers('docker', ['info'])) missing.push(['a running Docker engine (`docker info` fails)', 'docker.io']);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # npm run test:all: the whole suite on a machine that may have nothing but Node. What the suite needs and this
 # machine lacks is installed and started first: Redis and PostgreSQL (answering on 127.0.0.1:6379 and :5432, with
-# a role for this user), nginx, gettext-base (envsubst), openssl, curl, jq, pg_dump, Docker Compose and a running Docker
-# engine. On Debian/Ubuntu that is done with apt-get (as root, or through sudo without a password); elsewhere it
+# a role for this user), nginx, gettext-base (envsubst), openssl, curl, jq, pg_dump, Chromium, Docker Compose and a
+# running Docker engine. On Debian/Ubuntu that is done with apt-get (as root, or through sudo without a password); elsewhere it
 # stops at once with the list of what to install. Then `npm ci` when node_modules is missing or older than
 # package-lock.json, and `npm test` (preflight, type-check, node:test), which is all a machine that has them needs.
 #
@@ -41,6 +41,8 @@ have curl || missing[curl]="curl (scripts/start-docker.sh, the documentation's e
 have jq || missing[jq]="jq (the documentation's examples)"
 compose_found || missing[docker-compose]="Docker Compose"
 engine_up || have dockerd || missing[docker.io]="the Docker engine"
+# The dashboard's browser test drives Debian's Chromium through playwright-core, which never downloads a browser.
+[ -x /usr/bin/chromium ] || missing[chromium]="Chromium (the dashboard's browser test)"
 
 debian=0
 if [ -f /etc/os-release ] && have apt-get; then

@@ -102,6 +102,18 @@ describe('the benchmark suite, --quick', { concurrency: 1 }, () => {
     assert.ok(json.targets.length >= 9);
   });
 
+  test('bench:dashboard times every page and counts what a first load sends, each answered with a 200', async () => {
+    const { code, output, json } = await runPart('dashboard', ['--quick', '--posts', '5000', '--out-dir', out]);
+    assert.equal(code, 0, output);
+    assert.ok(json, 'dashboard wrote no JSON');
+    assert.ok(json.pages.length >= 15);
+    for (const page of json.pages) {
+      assert.ok(page.server_ms.p50 > 0, page.page);
+      assert.ok(page.first_load_bytes.sent > 0 && page.first_load_bytes.sent < page.first_load_bytes.raw, page.page);
+    }
+    assert.equal(typeof json.targets.met, 'boolean');
+  });
+
   test('compare.ts puts the parts side by side, ours against the peers where they ran', async () => {
     const { code, output, json } = await runPart('compare', ['--dir', out]);
     assert.equal(code, 0, output);

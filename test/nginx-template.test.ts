@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { freePort, waitForPort } from './helpers/private-redis.ts';
 
@@ -21,15 +23,15 @@ interface Served {
 
 const work = mkdtempSync(join(tmpdir(), 'vibe-nginx-template-'));
 
-/** The template with `publicHttpsPort` as VIBE_PUBLIC_HTTPS_PORT, served on free loopback ports. */
-async function serve(publicHttpsPort: string, tlsDir = join(work, 'tls')): Promise<Served> {
+/** The template with `publicHttpsPort` as VIBE_PUBLIC_HTTPS_PORT, served on free loopback ports, in front of `upstream` (none by default). */
+async function serve(publicHttpsPort: string, tlsDir = join(work, 'tls'), upstream?: string): Promise<Served> {
   const dir = mkdtempSync(join(work, 'nginx-'));
   mkdirSync(join(dir, 'conf.d'));
   execFileSync('sh', [join(ROOT, 'nginx/ensure-cert.sh'), join(work, 'tls')], { stdio: 'ignore' });
   const http = await freePort();
   const https = await freePort();
   const env: Record<string, string> = {
-    VIBE_UPSTREAM: `127.0.0.1:${await freePort()}`,
+    VIBE_UPSTREAM: upstream ?? `127.0.0.1:${await freePort()}`,
     VIBE_RESOLVER: '127.0.0.1',
     VIBE_HTTP_LISTEN: `127.0.0.1:${http}`,
     VIBE_HTTPS_LISTEN: `127.0.0.1:${https}`,
@@ -81,8 +83,8 @@ describe('the nginx template, served', () => {
     await agent?.close();
     rmSync(work, { recursive: true, force: true });
   });
-  const started = async (port: string, tlsDir?: string) => {
-    const server = await serve(port, tlsDir);
+  const started = async (port: string, tlsDir?: string, upstream?: string) => {
+    const server = await serve(port, tlsDir, upstream);
     servers.push(server);
     return server;
   };
@@ -171,5 +173,27 @@ describe('the nginx template, served', () => {
     assert.equal((JSON.parse(limited[0]!.body) as { error: { code: string } }).error.code, 'rate_limited');
     const reads = await Promise.all(Array.from({ length: 60 }, () => request(`https://127.0.0.1:${https}/jobs`, { dispatcher: agent }).then(async (res) => (await res.body.dump(), res.statusCode))));
     assert.ok(reads.every((status) => status !== 429), 'a read was rate-limited');
+  });
+
+  test('sends its strict CSP with the API\'s answers and its own, and leaves a page that has a policy of its own with that one alone', async () => {
+    const page = "default-src 'self'; script-src 'self'";
+    const app = createServer((req, res) => {
+      if (req.url === '/ui/') res.writeHead(200, { 'content-type': 'text/html', 'content-security-policy': page }).end('<!doctype html><title>x</title>');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const server = await started('443', undefined, `127.0.0.1:${(app.address() as AddressInfo).port}`);
+      const policies = async (path: string) => {
+        const res = await request(`https://127.0.0.1:${server.https}${path}`, { dispatcher: agent });
+        await res.body.dump();
+        return [res.headers['content-security-policy']].flat();
+      };
+      assert.deepEqual(await policies('/ui/'), [page]);
+      assert.deepEqual(await policies('/jobs'), ["default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"]);
+      assert.deepEqual(await policies('/nginx-health'), ["default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"]);
+    } finally {
+      await new Promise<void>((resolve) => app.close(() => resolve()));
+    }
   });
 });

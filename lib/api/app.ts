@@ -9,7 +9,7 @@ import { alertsRoutes } from './alerts.ts';
 import { authorization, bearerToken, tokenMatcher } from './auth.ts';
 import { backupsRoutes } from './backups.ts';
 import { clientRateLimit } from './client-rate.ts';
-import type { ApiDeps } from './deps.ts';
+import type { ApiDeps, PagesFactory } from './deps.ts';
 import { errorBody, renderError } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { jobsRoutes } from './jobs.ts';
@@ -23,7 +23,7 @@ import { sourcesRoutes } from './sources.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
-export function createApp(deps: ApiDeps): Hono {
+export function createApp(deps: ApiDeps, pagesFactory?: PagesFactory): Hono {
   // strict: false so `/jobs` and `/jobs/` are the same resource, as users type both.
   const app = new Hono({ strict: false });
   const keys = redisKeys(deps.config.redisPrefix);
@@ -37,8 +37,10 @@ export function createApp(deps: ApiDeps): Hono {
   );
   app.use(clientRateLimit(deps.config, deps.redis, keys));
   const roleOfToken = tokenMatcher(deps.config);
-  app.use(authorization(deps.config, (c) => roleOfToken(bearerToken(c.req.header('authorization')))));
-  app.use(requireJsonBodies);
+  const pages = pagesFactory?.(deps);
+  const apiOnly = (middleware: MiddlewareHandler): MiddlewareHandler => (c, next) => (pages?.owns(c.req.path) ? next() : middleware(c, next));
+  app.use(apiOnly(authorization(deps.config, (c) => roleOfToken(bearerToken(c.req.header('authorization'))))));
+  app.use(apiOnly(requireJsonBodies));
   app.route('/', healthRoutes(deps));
   app.route('/', openApiRoutes(deps));
   app.route('/jobs', jobsRoutes(deps));
@@ -49,6 +51,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.route('/backups', backupsRoutes(deps));
   app.route('/alerts', alertsRoutes(deps));
   app.route('/metrics', metricsRoutes(deps, metrics));
+  if (pages) app.route('/', pages.routes);
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => renderError(error, c, deps.log, { redisReady: () => deps.redis.status === 'ready' }));
   return app;
@@ -67,7 +70,8 @@ function countRequests(metrics: Metrics): MiddlewareHandler {
 
 /**
  * Every POST, PUT and PATCH is JSON, with a body or without one: a browser sends a cross-site form only as
- * form data or text, so such a form can never reach a route that changes something.
+ * form data or text, so such a form can never reach a route that changes something. The dashboard's forms are
+ * exempt: its session cookie is SameSite=Strict and each form carries a CSRF token.
  */
 const requireJsonBodies: MiddlewareHandler = async (c, next) => {
   if (c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH') {

@@ -2,8 +2,8 @@
 // already checked: whether every named source takes every query and can run now, how many jobs a fan-out makes.
 import { ApiError } from '../errors.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
-import type { scrape, scrapeAll } from './contract/jobs.ts';
-import type { trackQuery } from './contract/others.ts';
+import { type scrape, scrapeAll } from './contract/jobs.ts';
+import { trackQuery } from './contract/others.ts';
 import type { BodyOf } from './contract/route.ts';
 
 export interface ScrapeRequest {
@@ -83,3 +83,13 @@ function requireQueryTaken(sources: SourceRegistry, name: string, query: string)
 // must still be declared in lib/api/contract/, or the contract test fails on it.
 export { booleanField, integerField, onlyFields as requireFields, requireQuery, requireSource } from './contract/body.ts';
 export { integerText as integerParam } from './contract/params.ts';
+
+/** POST /queries's checks on a body at hand (the dashboard's form). */
+export function parseTrackRequest(raw: unknown, sources: SourceRegistry): TrackRequest {
+  return trackRequest(trackQuery.parse({ body: raw }, { sources }).body, sources);
+}
+
+/** POST /jobs/scrape-all's checks on a body at hand (the dashboard's "scrape now"). */
+export function parseScrapeAllRequest(raw: unknown, sources: SourceRegistry): ScrapeAllRequest {
+  return scrapeAllRequest(scrapeAll.parse({ body: raw }, { sources }).body, sources);
+}

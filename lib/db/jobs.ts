@@ -89,3 +89,27 @@ export function isRefusedRow(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code ?? '';
   return code.startsWith('22') || code.startsWith('23') || code.startsWith('54');
 }
+
+export interface LastRun {
+  query: string;
+  source: string;
+  status: JobStatus;
+  finished_at: Date;
+  result: Record<string, unknown> | null;
+  error: JobFailure | null;
+}
+
+/** The newest finished scrape of each (query, source) pair that has one, one index probe a pair. */
+export async function lastScrapeRuns(sql: Sql, queries: string[], sources: string[]): Promise<LastRun[]> {
+  if (queries.length === 0 || sources.length === 0) return [];
+  return sql<LastRun[]>`
+    select q.query, s.source, j.status, j.finished_at, j.result, j.error
+    from unnest(${queries}::text[]) as q(query)
+    cross join unnest(${sources}::text[]) as s(source)
+    cross join lateral (
+      select status, finished_at, result, error from jobs
+      where jobs.source = s.source and jobs.query = q.query and jobs.kind = 'scrape'
+      order by finished_at desc limit 1
+    ) j
+  `;
+}

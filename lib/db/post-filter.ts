@@ -27,7 +27,7 @@ export function postConditions(sql: Sql, filter: PostFilter) {
     ${filter.query !== undefined ? sql`and p.query = ${filter.query}` : sql``}
     ${filter.text ? sql`and p.search @@ websearch_to_tsquery('simple', ${filter.text})` : sql``}
     ${filter.sentiments?.length ? sql`and (p.sentiment_label = any(${labels}::text[]) ${unscored ? sql`or p.sentiment_label is null` : sql``})` : sql``}
-    ${filter.ratings?.length ? sql`and round(p.rating)::int = any(${filter.ratings}::int[])` : sql``}
+    ${filter.ratings?.length ? sql`and p.rating is not null and round(p.rating)::int = any(${filter.ratings}::int[])` : sql``}
     ${filter.from ? sql`and p.published_at >= ${filter.from}::text::timestamptz` : sql``}
     ${filter.to ? sql`and p.published_at < ${filter.to}::text::timestamptz` : sql``}
   `;

@@ -42,11 +42,23 @@ export interface StatsResult {
   from: 'rollup' | 'posts';
 }
 
+// pg_timezone_names reads the server's every zone file on each query (about 60 ms here), so the answer for a known
+// zone is kept for an hour: its offset changes twice a year at most, and a tzdata upgrade is seen within the hour.
+const ZONE_CACHE_MS = 3_600_000;
+const ZONE_CACHE_SIZE = 500;
+const knownZones = new Map<string, { wholeHours: boolean; until: number }>();
+
 /** Whether PostgreSQL knows the zone, and whether its offset is whole hours (so hourly counts add up to its days). */
 export async function timeZoneInfo(sql: Sql, tz: string): Promise<{ known: boolean; wholeHours: boolean }> {
+  const cached = knownZones.get(tz);
+  if (cached && cached.until > Date.now()) return { known: true, wholeHours: cached.wholeHours };
   const [row] = await sql<{ whole: boolean }[]>`
     select extract(minute from utc_offset) = 0 and extract(second from utc_offset) = 0 as whole from pg_timezone_names where name = ${tz}
   `;
+  if (row !== undefined) {
+    if (knownZones.size >= ZONE_CACHE_SIZE) knownZones.clear();
+    knownZones.set(tz, { wholeHours: row.whole, until: Date.now() + ZONE_CACHE_MS });
+  }
   return { known: row !== undefined, wholeHours: row?.whole ?? false };
 }
 

@@ -48,6 +48,8 @@ export interface RedisKeys {
   backupActive: string;
   /** Mutating requests from one client address in one window of the API's per-client limit (expires with it). */
   clientRate(address: string, window: number): string;
+  /** A dashboard sign-in (JSON: role, CSRF token), under the SHA-256 of its cookie value; expires with the session. */
+  dashboardSession(digest: string): string;
   /** HASH of a schedule's last run (tick, job id, note, error). */
   schedule(name: string): string;
   /** Claimed by the scheduler that fires this tick (SET NX), so two schedulers fire it once. */
@@ -85,6 +87,7 @@ export function redisKeys(prefix: string): RedisKeys {
     worker: (id) => `${prefix}:worker:${id}`,
     backupActive: `${prefix}:backup:active`,
     clientRate: (address, window) => `${prefix}:api:client:${address}:${window}`,
+    dashboardSession: (digest) => `${prefix}:dashboard:session:${digest}`,
     schedule: (name) => `${prefix}:schedule:${name}`,
     scheduleTick: (name, tick) => `${prefix}:schedule:${name}:tick:${tick}`,
     host: (host) => ({

@@ -1,7 +1,7 @@
 // npm run bench — the whole suite of issue 7 in one run, sized to finish in under 10 minutes on the 2-core box:
 // builds dist/ once, runs queue (when scripts/bench/queue.ts exists, with the peer-bullmq harness beside it),
-// scrape (with the peer-crawlee harness), api, ingest, redis-scale, sentiment and spike (the alert detectors'
-// replay: pure computation), each as its own process under a time limit, then
+// scrape (with the peer-crawlee harness), api, ingest, redis-scale, sentiment, spike (the alert detectors'
+// replay: pure computation) and dashboard (its pages at a million posts), each as its own process under a time limit, then
 // compare.ts for the side-by-side table. Results: bench-results/<part>-<UTC time>.json and summary-<UTC time>.json.
 //   tsx scripts/bench/all.ts [--quick] [--no-peers] [--entry dist|tsx] [--out-dir bench-results]
 import { spawn } from 'node:child_process';
@@ -71,6 +71,8 @@ parts.push(await runPart('ingest', P.quick ? 90 : 180));
 parts.push(await runPart('redis-scale', P.quick ? 60 : 180));
 parts.push(await runPart('sentiment', P.quick ? 60 : 120, ['--out-dir', P.outDir, ...(P.quick ? ['--quick'] : [])]));
 parts.push(await runPart('spike', P.quick ? 60 : 240));
+// The dashboard's pages at 1,000,000 posts (--quick: 20,000); most of its time is the insert.
+parts.push(await runPart('dashboard', P.quick ? 90 : 600, ['--out-dir', P.outDir, ...(P.quick ? ['--quick'] : [])]));
 
 const suite = { entry, started_at: new Date(started).toISOString(), wall_s_before_compare: round((Date.now() - started) / 1000, 1), parts, peer_bullmq: bullmq, notes };
 const suitePath = join(P.outDir, '.suite.json');

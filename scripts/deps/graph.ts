@@ -28,14 +28,14 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return sourceFiles(path);
-    return /\.ts$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+    return /\.tsx?$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
   });
 }
 
 /** The node a file of lib/ belongs to. */
 export function nodeOf(file: string): string {
   const [first, ...rest] = relative(LIB, file).split('/');
-  return rest.length === 0 ? first!.replace(/\.ts$/, '') : first!;
+  return rest.length === 0 ? first!.replace(/\.tsx?$/, '') : first!;
 }
 
 export function folderGraph(): FolderGraph {

@@ -5,6 +5,9 @@ export const LAYERS: { name: string; nodes: string[] }[] = [
   { name: 'stores and clients', nodes: ['redis', 'db', 'http', 'scrape', 'backup', 'metrics', 'mail'] },
   { name: 'the queue, the sources and what is kept of them', nodes: ['queue', 'sources', 'history', 'legacy', 'alerts'] },
   { name: 'processes', nodes: ['worker', 'api', 'scheduler'] },
+  // The dashboard reads requests as the API does (its parsers, its token check), so it sits above it; the API
+  // serves it through the Pages it is given, never by importing it.
+  { name: 'pages', nodes: ['dashboard'] },
 ];
 
 export function layerOf(node: string): number | null {

@@ -51,6 +51,8 @@ export interface Route<P extends Fields = Fields, Q extends Fields = Fields, H e
   codes(): string[];
   /** The request checked in this order: path, query string, body, headers; the first problem is the answer. */
   read(c: Context, known: Known): Promise<Request<P, Q, H, B>>;
+  /** The same checks on values already at hand (the dashboard's forms and links): a query string, a body. */
+  parse(input: { query?: (name: string) => unknown; body?: unknown }, known: Known): Pick<Request<P, Q, H, B>, 'query' | 'body'>;
 }
 
 function parseAll<F extends Fields>(fields: F | undefined, get: (name: string) => unknown, known: Known): ParsedFields<F> {
@@ -78,6 +80,11 @@ export function route<P extends Fields = {}, Q extends Fields = {}, H extends Fi
       const body = definition.body ? definition.body.parse(await readJson(c.req.raw), known) : ({} as ParsedFields<B>);
       const headers = parseAll(definition.headers, (name) => c.req.header(name), known);
       return { path, query, headers, body };
+    },
+    parse(input, known) {
+      const query = parseAll(definition.query, input.query ?? (() => undefined), known);
+      const body = definition.body ? definition.body.parse(input.body ?? {}, known) : ({} as ParsedFields<B>);
+      return { query, body };
     },
   };
 }
