@@ -49,6 +49,11 @@ export function apiConnection(config: Pick<Config, 'apiStatementTimeoutMs'>) {
   return { application_name: 'vibe-tracker-api', statement_timeout: config.apiStatementTimeoutMs, jit: 'off' };
 }
 
+/** The export's connections: no statement timeout, since an export of a million posts streams for minutes. */
+export function exportConnection() {
+  return { application_name: 'vibe-tracker-export' };
+}
+
 export async function startApiProcess(config: Config, log: Logger, pages?: PagesFactory): Promise<ApiProcess> {
   assertApiSecured(config);
   assertTrustedProxies(config);
@@ -66,7 +71,7 @@ export async function startApiProcess(config: Config, log: Logger, pages?: Pages
   }
   const queue = new JobQueue(redis, queueSettings(config));
   await queue.upgradeKeys();
-  const exportSql = createSql(config.databaseUrl, log, { max: config.apiExportConcurrency, connection: { application_name: 'vibe-tracker-export' } });
+  const exportSql = createSql(config.databaseUrl, log, { max: config.apiExportConcurrency, connection: exportConnection() });
   const app = createApp({ config, redis, sql, queue, sources, log, exportSql }, pages);
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     // Node's defaults let a client take minutes to send its headers, keep idle sockets for long, and open as many

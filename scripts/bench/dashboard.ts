@@ -1,4 +1,5 @@
 // npm run bench:dashboard — the server time of every dashboard page, and the bytes a first load of it transfers,
+// then the JSON API's GET /posts/stats (90 days by day, with and without filters) and GET /posts/export's memory,
 // at 1,000,000 posts over two years (10 sources, 5 tracked queries, a third of them negative) written with one
 // insert ... select from generate_series into a private database, as the rollup's triggers see a real batch.
 // Pages are asked of the real app in this process (app.request(): routing, the session, the queries, the JSX),
@@ -9,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { createApp } from '../../lib/api/app.ts';
-import { apiConnection } from '../../lib/api/boot.ts';
+import { apiConnection, exportConnection } from '../../lib/api/boot.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { ASSETS } from '../../lib/dashboard/assets.ts';
 import { dashboardPages } from '../../lib/dashboard/pages.tsx';
@@ -52,6 +53,7 @@ await ensureDatabase(config.databaseUrl);
 const setupSql = createSql(config.databaseUrl, silentLogger, { max: 1, connection: { statement_timeout: 0 } });
 const sql = createSql(config.databaseUrl, silentLogger, { max: 10, connection: apiConnection(config) });
 const redis = createRedis(config.redisUrl, silentLogger, 'bench-dashboard');
+const exportSql = createSql(config.databaseUrl, silentLogger, { max: config.apiExportConcurrency, connection: exportConnection() });
 try {
   await migrate(setupSql, silentLogger);
   const t0 = performance.now();
@@ -84,7 +86,7 @@ try {
   const queue = new JobQueue(redis, queueSettings(config));
   const jobs = await queue.enqueueMany(Array.from({ length: 200 }, (_, i) => ({ kind: 'scrape' as const, source: SOURCES[i % SOURCES.length]!, query: QUERIES[i % QUERIES.length]!, limit: 50, priority: 0 })));
   const sources = await loadSourceRegistry(config);
-  const app = createApp({ config, redis, sql, queue, sources, log: silentLogger }, dashboardPages);
+  const app = createApp({ config, redis, sql, queue, sources, log: silentLogger, exportSql }, dashboardPages);
   // One session for every request, as a browser keeps its cookie (the first answer hands it out).
   const first = await app.request('/ui/alerts');
   const cookie = first.headers.getSetCookie()[0]!.split(';')[0]!;
@@ -157,6 +159,57 @@ try {
       r.server_ms.p50 < TARGET_MS && r.first_load_bytes.sent / 1024 < TARGET_KB ? 'met' : 'MISSED',
     ]),
   );
+  // The JSON API's trends and export at the same size: GET /posts/stats for 90 days a day at a time (with and
+  // without a source filter, and grouped), and the whole export streamed through this process, its RSS sampled.
+  const ninetyDays = `from=${new Date(Date.now() - 90 * 86_400_000).toISOString()}&to=${new Date().toISOString()}`;
+  const statsCases: [string, string][] = [
+    ['stats, 90 days by day', `/posts/stats?interval=day&${ninetyDays}`],
+    ['stats, 90 days by day, one source', `/posts/stats?interval=day&source=trustpilot&${ninetyDays}`],
+    ['stats, 90 days by day, by source', `/posts/stats?interval=day&group_by=source&${ninetyDays}`],
+    ['stats, 90 days by day, negative, one query', `/posts/stats?interval=day&sentiment=negative&query=${encodeURIComponent(QUERIES[0]!)}&${ninetyDays}`],
+    ['stats, 2 years by week, Europe/Paris', '/posts/stats?interval=week&tz=Europe/Paris&from=' + new Date(Date.now() - 730 * 86_400_000).toISOString()],
+  ];
+  const stats = [];
+  for (const [name, path] of statsCases) {
+    const times: number[] = [];
+    let readFrom = '';
+    for (let i = 0; i < WARMUP + REPS; i++) {
+      const t = performance.now();
+      const response = await app.request(path);
+      const body = (await response.json()) as { read_from: string };
+      if (response.status !== 200) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(body)}`);
+      if (i >= WARMUP) times.push(performance.now() - t);
+      readFrom = body.read_from;
+    }
+    times.sort((x, y) => x - y);
+    stats.push({ case: name, path, read_from: readFrom, ms: { p50: round(percentile(times, 0.5), 1), p90: round(percentile(times, 0.9), 1) } });
+    log(`dashboard: ${name} ${round(percentile(times, 0.5), 1)} ms`);
+  }
+  const exports = [];
+  for (const format of ['csv', 'ndjson'] as const) {
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    }, 50);
+    const t = performance.now();
+    const response = await app.request(`/posts/export?format=${format}`);
+    let bytes = 0;
+    let lines = 0;
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.byteLength;
+      for (const byte of chunk) if (byte === 10) lines++;
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    }
+    clearInterval(sampler);
+    const seconds = (performance.now() - t) / 1000;
+    exports.push({ format, rows: format === 'csv' ? lines - 1 : lines, mb: round(bytes / 1e6, 1), s: round(seconds, 1), rows_per_s: Math.round(lines / seconds), rss_growth_mb: round((rssPeak - rssBefore) / 1e6, 1) });
+    log(`dashboard: export ${format} ${round(seconds, 1)} s, RSS +${round((rssPeak - rssBefore) / 1e6, 1)} MB`);
+  }
+  printTable(['GET /posts/stats', 'read from', 'p50 ms', 'p90 ms', 'target < 150 ms'], stats.map((r) => [r.case, r.read_from, r.ms.p50, r.ms.p90, r.ms.p50 < 150 ? 'met' : 'MISSED']));
+  printTable(['GET /posts/export', 'rows', 'MB', 's', 'rows/s', 'RSS growth MB', 'target < 50 MB'], exports.map((r) => [r.format, r.rows, r.mb, r.s, r.rows_per_s, r.rss_growth_mb, r.rss_growth_mb < 50 ? 'met' : 'MISSED']));
+
   const slowest = Math.max(...results.map((r) => r.server_ms.p50));
   const heaviest = Math.max(...results.map((r) => r.first_load_bytes.sent));
   process.stdout.write(`\n${POSTS.toLocaleString('en')} posts, ${REPS} reps a page: slowest median ${slowest} ms (target < ${TARGET_MS}), heaviest first load ${round(heaviest / 1024, 1)} KB sent (target < ${TARGET_KB})\n`);
@@ -166,6 +219,8 @@ try {
     insert_s: insertS,
     assets_bytes: assetBytes,
     pages: results,
+    posts_stats: stats,
+    posts_export: exports,
     targets: { server_ms_p50: TARGET_MS, first_load_kb: TARGET_KB, met: slowest < TARGET_MS && heaviest / 1024 < TARGET_KB },
   });
   process.stdout.write(`results: ${path}\n`);
@@ -177,7 +232,7 @@ try {
     cursor = next;
   } while (cursor !== '0');
   redis.disconnect();
-  await Promise.all([sql.end({ timeout: 1 }), setupSql.end({ timeout: 1 })]);
+  await Promise.all([sql.end({ timeout: 1 }), setupSql.end({ timeout: 1 }), exportSql.end({ timeout: 1 })]);
   const admin = new URL(config.databaseUrl);
   admin.pathname = '/postgres';
   const adminSql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
