@@ -27,6 +27,19 @@ CREATE TABLE post_stats_hourly (
 );
 CREATE INDEX post_stats_hourly_source_hour_idx ON post_stats_hourly (source, hour);
 
+-- The same per UTC day: a chart of months or years in UTC (the default) reads a day's row where it would read 24.
+CREATE TABLE post_stats_daily (
+  day         timestamptz NOT NULL,
+  source      text        NOT NULL,
+  query       text        NOT NULL,
+  label       text        NOT NULL,
+  posts       integer     NOT NULL,
+  rated       integer     NOT NULL,
+  rating_sum  double precision NOT NULL,
+  PRIMARY KEY (day, source, query, label)
+);
+CREATE INDEX post_stats_daily_source_day_idx ON post_stats_daily (source, day);
+
 -- Each trigger adds the statement's new rows (and takes away its old ones) aggregated per group: one upsert per
 -- statement, not per row, so a page of posts costs a handful of rows here. Groups are written in key order, so two
 -- workers storing pages of the same hours at once wait for each other instead of deadlocking.
@@ -36,6 +49,11 @@ BEGIN
   SELECT date_trunc('hour', published_at), source, query, coalesce(sentiment_label, ''), count(*), count(rating), coalesce(sum(rating), 0)
   FROM new_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
   ON CONFLICT (hour, source, query, label) DO UPDATE SET
+    posts = s.posts + excluded.posts, rated = s.rated + excluded.rated, rating_sum = s.rating_sum + excluded.rating_sum;
+  INSERT INTO post_stats_daily AS s (day, source, query, label, posts, rated, rating_sum)
+  SELECT date_trunc('day', published_at, 'UTC'), source, query, coalesce(sentiment_label, ''), count(*), count(rating), coalesce(sum(rating), 0)
+  FROM new_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (day, source, query, label) DO UPDATE SET
     posts = s.posts + excluded.posts, rated = s.rated + excluded.rated, rating_sum = s.rating_sum + excluded.rating_sum;
   RETURN NULL;
 END $$;
@@ -47,6 +65,11 @@ BEGIN
   FROM old_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
   ON CONFLICT (hour, source, query, label) DO UPDATE SET
     posts = s.posts + excluded.posts, rated = s.rated + excluded.rated, rating_sum = s.rating_sum + excluded.rating_sum;
+  INSERT INTO post_stats_daily AS s (day, source, query, label, posts, rated, rating_sum)
+  SELECT date_trunc('day', published_at, 'UTC'), source, query, coalesce(sentiment_label, ''), -count(*), -count(rating), -coalesce(sum(rating), 0)
+  FROM old_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (day, source, query, label) DO UPDATE SET
+    posts = s.posts + excluded.posts, rated = s.rated + excluded.rated, rating_sum = s.rating_sum + excluded.rating_sum;
   RETURN NULL;
 END $$;
 
@@ -54,38 +77,47 @@ END $$;
 -- did not change are left out, so a re-scrape that changes nothing counted writes nothing here.
 CREATE FUNCTION post_stats_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO post_stats_hourly AS s (hour, source, query, label, posts, rated, rating_sum)
-  SELECT hour, source, query, label, sum(posts), sum(rated), sum(rating_sum)
-  FROM (
-    SELECT date_trunc('hour', o.published_at) AS hour, o.source, o.query, coalesce(o.sentiment_label, '') AS label,
+  WITH moved AS (
+    SELECT o.published_at, o.source, o.query, coalesce(o.sentiment_label, '') AS label,
            -1 AS posts, -(o.rating IS NOT NULL)::int AS rated, -coalesce(o.rating, 0)::double precision AS rating_sum
     FROM old_rows o JOIN new_rows n ON n.id = o.id
     WHERE (o.published_at, o.source, o.query, o.sentiment_label, o.rating) IS DISTINCT FROM (n.published_at, n.source, n.query, n.sentiment_label, n.rating)
     UNION ALL
-    SELECT date_trunc('hour', n.published_at), n.source, n.query, coalesce(n.sentiment_label, ''),
+    SELECT n.published_at, n.source, n.query, coalesce(n.sentiment_label, ''),
            1, (n.rating IS NOT NULL)::int, coalesce(n.rating, 0)::double precision
     FROM old_rows o JOIN new_rows n ON n.id = o.id
     WHERE (o.published_at, o.source, o.query, o.sentiment_label, o.rating) IS DISTINCT FROM (n.published_at, n.source, n.query, n.sentiment_label, n.rating)
-  ) AS moved
-  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-  ON CONFLICT (hour, source, query, label) DO UPDATE SET
+  ), hourly AS (
+    INSERT INTO post_stats_hourly AS s (hour, source, query, label, posts, rated, rating_sum)
+    SELECT date_trunc('hour', published_at), source, query, label, sum(posts), sum(rated), sum(rating_sum)
+    FROM moved GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (hour, source, query, label) DO UPDATE SET
+      posts = s.posts + excluded.posts, rated = s.rated + excluded.rated, rating_sum = s.rating_sum + excluded.rating_sum
+  )
+  INSERT INTO post_stats_daily AS s (day, source, query, label, posts, rated, rating_sum)
+  SELECT date_trunc('day', published_at, 'UTC'), source, query, label, sum(posts), sum(rated), sum(rating_sum)
+  FROM moved GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (day, source, query, label) DO UPDATE SET
     posts = s.posts + excluded.posts, rated = s.rated + excluded.rated, rating_sum = s.rating_sum + excluded.rating_sum;
+  RETURN NULL;
+END $$;
+
+-- A TRUNCATE fires no row or DELETE trigger; it empties the counts with the posts.
+CREATE FUNCTION post_stats_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  TRUNCATE post_stats_hourly, post_stats_daily;
   RETURN NULL;
 END $$;
 
 CREATE TRIGGER post_stats_insert AFTER INSERT ON posts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION post_stats_on_insert();
 CREATE TRIGGER post_stats_update AFTER UPDATE ON posts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION post_stats_on_update();
--- A TRUNCATE fires no row or DELETE trigger; it empties the counts with the posts.
-CREATE FUNCTION post_stats_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  TRUNCATE post_stats_hourly;
-  RETURN NULL;
-END $$;
-
 CREATE TRIGGER post_stats_delete AFTER DELETE ON posts REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION post_stats_on_delete();
 CREATE TRIGGER post_stats_truncate AFTER TRUNCATE ON posts FOR EACH STATEMENT EXECUTE FUNCTION post_stats_on_truncate();
 
 -- The posts already stored.
 INSERT INTO post_stats_hourly (hour, source, query, label, posts, rated, rating_sum)
 SELECT date_trunc('hour', published_at), source, query, coalesce(sentiment_label, ''), count(*), count(rating), coalesce(sum(rating), 0)
+FROM posts GROUP BY 1, 2, 3, 4;
+INSERT INTO post_stats_daily (day, source, query, label, posts, rated, rating_sum)
+SELECT date_trunc('day', published_at, 'UTC'), source, query, coalesce(sentiment_label, ''), count(*), count(rating), coalesce(sum(rating), 0)
 FROM posts GROUP BY 1, 2, 3, 4;

@@ -32,7 +32,11 @@ CREATE TABLE alert_events (
   evidence     jsonb       NOT NULL,
   post_ids     bigint[]    NOT NULL DEFAULT '{}',
   -- A sample sent by POST /alerts/{id}/test: no cool-down, not counted in /metrics.
-  test         boolean     NOT NULL DEFAULT false
+  test         boolean     NOT NULL DEFAULT false,
+  -- When its delivery jobs were enqueued; null while they are not (the enqueue failed, or its worker died between
+  -- recording the event and enqueueing), so the scheduled check enqueues them then.
+  deliveries_queued_at timestamptz
 );
+CREATE INDEX alert_events_undelivered_idx ON alert_events (fired_at) WHERE deliveries_queued_at IS NULL;
 CREATE INDEX alert_events_fired_at_id_idx ON alert_events (fired_at DESC, id DESC);
 CREATE INDEX alert_events_rule_id_idx ON alert_events (rule_id);

@@ -109,6 +109,31 @@ describe('alert deliveries to a receiver the operator allowed', () => {
     const job = await waitForJob(pipeline.queue, jobId!, ended, 10_000);
     assert.deepEqual([job.status, job.attempts, job.error?.code], ['dead', 1, 'delivery_rejected']);
   });
+
+  test('an event whose deliveries never reached the queue is delivered by the next scheduled check, once', async () => {
+    const { sql } = pipeline.services;
+    const rule = await createRule(app, [{ type: 'webhook', url: receiver.url('/late'), secret: SECRET }]);
+    // As the worker that fired it leaves it when Redis refused the enqueue: recorded, no delivery queued.
+    const [event] = await sql<{ id: string }[]>`
+      insert into alert_events (rule_id, rule_name, kind, fired_at, evidence)
+      values (${rule.id}, 'deliveries', 'new_post', now() - interval '5 minutes', '{"matched": 1}') returning id::text as id
+    `;
+    // One that fired a moment ago may still be being enqueued by its own run, and a test event is the caller's.
+    await sql`insert into alert_events (rule_id, rule_name, kind, evidence) values (${rule.id}, 'deliveries', 'new_post', '{}')`;
+    await sql`insert into alert_events (rule_id, rule_name, kind, fired_at, evidence, test) values (${rule.id}, 'deliveries', 'new_post', now() - interval '5 minutes', '{}', true)`;
+    for (let check = 0; check < 2; check++) {
+      const job = await pipeline.queue.enqueue({ kind: 'alert-check', source: '', query: '', limit: 1, priority: 6, maxAttempts: 2 });
+      const done = await waitForJob(pipeline.queue, job.id, ended, 15_000);
+      assert.equal(done.status, 'completed', JSON.stringify(done.error));
+      assert.deepEqual(done.result?.redelivered, check === 0 ? [event!.id] : []);
+    }
+    const deadline = Date.now() + 10_000;
+    while (receiver.deliveries('/late').length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const deliveries = receiver.deliveries('/late');
+    assert.equal(deliveries.length, 1);
+    assert.equal(deliveries[0]!.headers['x-vibe-event'], event!.id);
+    assert.ok(verifySignature(SECRET, deliveries[0]!.headers['x-vibe-signature'], deliveries[0]!.body));
+  });
 });
 
 describe('alert deliveries when the operator allowed no private network', () => {

@@ -135,9 +135,25 @@ describe('post statistics over time', () => {
       select hour, source, query, label, posts, rated, rating_sum from post_stats_hourly where posts <> 0 order by 1, 2, 3, 4
     `;
     assert.deepEqual([...fromRollup], [...fromPosts]);
+    const daysFromPosts = await sql`
+      select date_trunc('day', published_at, 'UTC') as day, source, query, coalesce(sentiment_label, '') as label,
+             count(*)::int as posts, count(rating)::int as rated, coalesce(sum(rating), 0)::float8 as rating_sum
+      from posts group by 1, 2, 3, 4 order by 1, 2, 3, 4
+    `;
+    const daysFromRollup = await sql`
+      select day, source, query, label, posts, rated, rating_sum from post_stats_daily where posts <> 0 order by 1, 2, 3, 4
+    `;
+    assert.deepEqual([...daysFromRollup], [...daysFromPosts]);
+    // The daily rollup (UTC days) and the hourly one (any whole-hour zone) and the posts answer alike.
+    const utc = await stats('interval=day&from=2026-03-01&to=2026-03-06&group_by=sentiment');
+    const utcFromHours = await stats('interval=day&from=2026-03-01&to=2026-03-06&group_by=sentiment&tz=Africa/Abidjan');
+    const utcFromPosts = await stats('interval=day&from=2026-03-01&to=2026-03-06&group_by=sentiment&rating=0,1,2,3,4,5');
+    assert.deepEqual(utc.buckets.map((bucket) => bucket.count), [1, 1, 2, 2, 0]);
+    assert.deepEqual(utcFromHours.buckets, utc.buckets);
+    assert.deepEqual(utcFromPosts.buckets.map((bucket) => bucket.count), [1, 1, 2, 0, 0]);
     await sql`truncate posts`;
-    const [left] = await sql<{ count: string }[]>`select count(*)::text as count from post_stats_hourly`;
-    assert.equal(left!.count, '0');
+    const [left] = await sql<{ count: string }[]>`select (select count(*) from post_stats_hourly) + (select count(*) from post_stats_daily) as count`;
+    assert.equal(String(left!.count), '0');
   });
 
   test('a bad interval, grouping, time zone or range, or too many buckets, is a 400 with a code', async () => {

@@ -8,6 +8,8 @@
 import {
   type AlertScope,
   alertPosts,
+  eventsAwaitingDelivery,
+  markDeliveriesQueued,
   markWindowChecked,
   recordEvent,
   rulesInScope,
@@ -20,6 +22,10 @@ import type { Logger } from '../log.ts';
 import type { AlertEvent, AlertRule, NewPostParams, SpikeRuleParams } from '../model/alert.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import { enqueueDeliveries } from './deliveries.ts';
+
+// An event younger than this may still be having its deliveries enqueued by the run that fired it.
+const REDELIVERY_GRACE_MS = 60_000;
+const REDELIVERY_BATCH = 100;
 import { matchesNewPost } from './match.ts';
 import { judgeShare, shareBaseline, type ShareBaseline } from './share.ts';
 import { judgeVolume, volumeBaseline, type VolumeBaseline } from './spike.ts';
@@ -78,7 +84,8 @@ export class AlertEvaluator {
   }
 
   /** The scheduled check: each enabled spike rule judges the window that just ended (once), then the open one. */
-  async scheduled(): Promise<{ rules: number; events: AlertEvent[] }> {
+  async scheduled(): Promise<{ rules: number; events: AlertEvent[]; redelivered: AlertEvent[] }> {
+    const redelivered = await this.redeliver();
     const rules = await rulesInScope(this.deps.sql, ['volume_spike', 'negative_share_spike']);
     const events: AlertEvent[] = [];
     const now = this.now();
@@ -92,7 +99,7 @@ export class AlertEvaluator {
       await this.judgeWindow(rule, open, now, false, events);
     }
     this.forgetOldBaselines(now);
-    return { rules: rules.length, events };
+    return { rules: rules.length, events, redelivered };
   }
 
   private async judgeWindow(rule: AlertRule, windowStart: number, now: number, complete: boolean, events: AlertEvent[]): Promise<void> {
@@ -154,8 +161,33 @@ export class AlertEvaluator {
     const recorded = await recordEvent(this.deps.sql, { ruleId: rule.id, ...event });
     if (!recorded) return;
     events.push(recorded);
-    const jobs = await enqueueDeliveries(this.deps.queue, rule, recorded, this.deps.deliveryAttempts);
-    this.deps.log.info('alert_fired', { rule_id: rule.id, rule: rule.name, kind: rule.kind, event_id: recorded.id, posts: recorded.postIds.length, deliveries: jobs.length });
+    const deliveries = await this.deliver(rule, recorded);
+    this.deps.log.info('alert_fired', { rule_id: rule.id, rule: rule.name, kind: rule.kind, event_id: recorded.id, posts: recorded.postIds.length, deliveries });
+  }
+
+  /**
+   * Enqueues an event's deliveries and notes that they are queued. An event whose enqueue failed (Redis full or
+   * away) stays noted as undelivered, and the scheduled check enqueues it later: an event is never told to no one.
+   */
+  private async deliver(rule: AlertRule, event: AlertEvent): Promise<number | null> {
+    try {
+      const jobs = await enqueueDeliveries(this.deps.queue, rule, event, this.deps.deliveryAttempts);
+      await markDeliveriesQueued(this.deps.sql, event.id);
+      return jobs.length;
+    } catch (error) {
+      this.deps.log.error('alert_delivery_enqueue_failed', { rule_id: rule.id, event_id: event.id, error: (error as Error).message });
+      return null;
+    }
+  }
+
+  /** Events recorded a while ago whose deliveries never reached the queue, enqueued now. */
+  async redeliver(): Promise<AlertEvent[]> {
+    const pending = await eventsAwaitingDelivery(this.deps.sql, REDELIVERY_GRACE_MS, REDELIVERY_BATCH);
+    const sent: AlertEvent[] = [];
+    for (const { event, rule } of pending) {
+      if ((await this.deliver(rule, event)) !== null) sent.push(event);
+    }
+    return sent;
   }
 }
 

@@ -174,6 +174,30 @@ export async function recordTestEvent(sql: Sql, rule: AlertRule, evidence: Recor
   return toEvent(row!);
 }
 
+/** Its deliveries are on the queue. */
+export async function markDeliveriesQueued(sql: Sql, eventId: string): Promise<void> {
+  await sql`update alert_events set deliveries_queued_at = clock_timestamp() where id = ${eventId}::bigint`;
+}
+
+/**
+ * Events whose deliveries were never enqueued, fired at least `graceMs` ago (so not one whose firing is still
+ * enqueueing them), with their rules, oldest first; events of a deleted rule have nowhere to go and are left out.
+ */
+export async function eventsAwaitingDelivery(sql: Sql, graceMs: number, limit: number): Promise<{ event: AlertEvent; rule: AlertRule }[]> {
+  const rows = await sql<EventRow[]>`
+    select ${sql.unsafe(EVENT_COLUMNS)} from alert_events e
+    where e.deliveries_queued_at is null and e.rule_id is not null and not e.test and e.fired_at < clock_timestamp() - make_interval(secs => ${graceMs / 1000})
+    order by e.fired_at, e.id
+    limit ${limit}
+  `;
+  const found = [];
+  for (const row of rows) {
+    const rule = await getRule(sql, row.rule_id!);
+    if (rule) found.push({ event: toEvent(row), rule });
+  }
+  return found;
+}
+
 export async function getEvent(sql: Sql, id: string): Promise<AlertEvent | null> {
   const [row] = await sql<EventRow[]>`select ${sql.unsafe(EVENT_COLUMNS)} from alert_events e where e.id = ${id}::bigint`;
   return row ? toEvent(row) : null;

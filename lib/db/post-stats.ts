@@ -79,7 +79,9 @@ export async function postStats(sql: Sql, request: StatsRequest): Promise<StatsR
   const bounds = sql`
     select min(bucket) at time zone ${tz} as lower, (max(bucket) + ${step}::interval) at time zone ${tz} as upper from series
   `;
-  const data = fromRollup ? rollupData(sql, request) : postsData(sql, request);
+  // Days, weeks and months of UTC are whole UTC days: a day's row of the daily rollup stands for 24 hourly ones.
+  const rollup = interval !== 'hour' && UTC_ZONES.has(tz) ? 'daily' : 'hourly';
+  const data = fromRollup ? rollupData(sql, request, rollup) : postsData(sql, request);
   const rows = await sql<StatsRow[]>`
     with series as (${series}), bounds as (${bounds}), data as (${data})
     select to_char(series.bucket at time zone ${tz} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as start,
@@ -94,19 +96,21 @@ export async function postStats(sql: Sql, request: StatsRequest): Promise<StatsR
   return { rows, from: fromRollup ? 'rollup' : 'posts' };
 }
 
-function rollupData(sql: Sql, request: StatsRequest) {
+const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu']);
+
+function rollupData(sql: Sql, request: StatsRequest, rollup: 'hourly' | 'daily') {
   const { interval, tz, groupBy, filter } = request;
   const key = groupBy === 'source' ? sql`s.source` : groupBy === 'query' ? sql`s.query` : groupBy === 'sentiment' ? sql`coalesce(nullif(s.label, ''), 'unscored')` : sql`null::text`;
   const labels = filter.sentiments?.map((label) => (label === 'unscored' ? '' : label));
   return sql`
-    select date_trunc(${interval}, s.hour at time zone ${tz}) as bucket, ${key} as key,
+    select date_trunc(${interval}, s.at at time zone ${tz}) as bucket, ${key} as key,
            sum(s.posts) as posts, sum(s.rated) as rated, sum(s.rating_sum) as rating_sum,
            sum(s.posts) filter (where s.label = 'negative') as negative,
            sum(s.posts) filter (where s.label = 'neutral') as neutral,
            sum(s.posts) filter (where s.label = 'positive') as positive,
            sum(s.posts) filter (where s.label = '') as unscored
-    from post_stats_hourly s, bounds
-    where s.hour >= bounds.lower and s.hour < bounds.upper and s.posts <> 0
+    from ${rollup === 'daily' ? sql`(select day as at, * from post_stats_daily) s` : sql`(select hour as at, * from post_stats_hourly) s`}, bounds
+    where s.at >= bounds.lower and s.at < bounds.upper and s.posts <> 0
       ${filter.sources?.length ? sql`and s.source = any(${filter.sources}::text[])` : sql``}
       ${filter.query !== undefined ? sql`and s.query = ${filter.query}` : sql``}
       ${labels?.length ? sql`and s.label = any(${labels}::text[])` : sql``}

@@ -5,6 +5,6 @@ import type { Job, JobContext } from '../model/job.ts';
 
 export async function runAlertCheck(_job: Job, ctx: JobContext, evaluator: AlertEvaluator): Promise<Record<string, unknown>> {
   ctx.signal.throwIfAborted();
-  const { rules, events } = await evaluator.scheduled();
-  return { rules, events: events.length, event_ids: events.map((event) => event.id) };
+  const { rules, events, redelivered } = await evaluator.scheduled();
+  return { rules, events: events.length, event_ids: events.map((event) => event.id), redelivered: redelivered.map((event) => event.id) };
 }
