@@ -200,7 +200,9 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const rssOf = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${api.pid}/status`, 'utf8'))![1]) * 1024;
-    for (const format of ['csv', 'ndjson'] as const) {
+    // The first export after start grows the heap to its working size (and compiles the code it runs); the later
+    // ones show what an export itself holds. Both are reported.
+    for (const [run, format] of [['first', 'csv'], ['then', 'ndjson'], ['then', 'csv']] as const) {
       const rssBefore = rssOf();
       let rssPeak = rssBefore;
       const sampler = setInterval(() => {
@@ -218,14 +220,14 @@ try {
       const seconds = (performance.now() - t) / 1000;
       const rows = format === 'csv' ? lines - 1 : lines;
       if (rows !== POSTS) throw new Error(`the ${format} export had ${rows} rows, not ${POSTS}`);
-      exports.push({ format, rows, mb: round(bytes / 1e6, 1), s: round(seconds, 1), rows_per_s: Math.round(rows / seconds), rss_before_mb: round(rssBefore / 1e6, 1), rss_growth_mb: round((rssPeak - rssBefore) / 1e6, 1) });
-      log(`dashboard: export ${format} ${round(seconds, 1)} s, API RSS ${round(rssBefore / 1e6, 1)} MB +${round((rssPeak - rssBefore) / 1e6, 1)} MB`);
+      exports.push({ run, format, rows, mb: round(bytes / 1e6, 1), s: round(seconds, 1), rows_per_s: Math.round(rows / seconds), rss_before_mb: round(rssBefore / 1e6, 1), rss_growth_mb: round((rssPeak - rssBefore) / 1e6, 1) });
+      log(`dashboard: export ${format} (${run}) ${round(seconds, 1)} s, API RSS ${round(rssBefore / 1e6, 1)} MB +${round((rssPeak - rssBefore) / 1e6, 1)} MB`);
     }
   } finally {
     await stopProcess(api);
   }
   printTable(['GET /posts/stats', 'read from', 'p50 ms', 'p90 ms', 'target < 150 ms'], stats.map((r) => [r.case, r.read_from, r.ms.p50, r.ms.p90, r.ms.p50 < 150 ? 'met' : 'MISSED']));
-  printTable(['GET /posts/export', 'rows', 'MB', 's', 'rows/s', 'RSS growth MB', 'target < 50 MB'], exports.map((r) => [r.format, r.rows, r.mb, r.s, r.rows_per_s, r.rss_growth_mb, r.rss_growth_mb < 50 ? 'met' : 'MISSED']));
+  printTable(['GET /posts/export', 'after start', 'rows', 'MB', 's', 'rows/s', 'RSS growth MB', 'target < 50 MB'], exports.map((r) => [r.format, r.run === 'first' ? 'first export' : 'later', r.rows, r.mb, r.s, r.rows_per_s, r.rss_growth_mb, r.rss_growth_mb < 50 ? 'met' : 'MISSED']));
 
   const slowest = Math.max(...results.map((r) => r.server_ms.p50));
   const heaviest = Math.max(...results.map((r) => r.first_load_bytes.sent));
