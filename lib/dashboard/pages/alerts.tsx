@@ -118,7 +118,7 @@ function RuleRow({ rule, viewer }: { rule: AlertRule; viewer: Viewer }) {
           {shown.destinations.map((d) => <li>{'to' in d ? `email to ${(d.to ?? []).join(', ')}` : `${d.type} ${d.url}${d.type === 'webhook' && d.has_secret ? ' (signed)' : ''}`}</li>)}
         </ul>
       </td>
-      <td>{utc(rule.lastEventAt)}</td>
+      <td>{rule.lastEventAt ? utc(rule.lastEventAt) : 'never fired'}</td>
       <td class="actions">
         <ActionButton viewer={viewer} action={`/ui/alerts/${rule.id}/test`} label="Test" kind="primary" describedBy={nameId} />
         <ActionButton viewer={viewer} action={`/ui/alerts/${rule.id}/${rule.enabled ? 'disable' : 'enable'}`} label={rule.enabled ? 'Disable' : 'Enable'} describedBy={nameId} />
