@@ -1,8 +1,9 @@
 // The dashboard in a real browser: Debian's Chromium driven by playwright-core, against the real API process and
 // worker, with posts ingested from a fake GitHub on loopback. Signing in, the feed's filters and pages, a post's
 // link, a job followed live, cancel and retry, a tracked query added with the keyboard alone, the overview's bars,
-// a post made of HTML and JavaScript that stays text; axe-core and keyboard reachability on every page, and the
-// screenshots docs/screenshots/ holds. The only test file that starts Chromium.
+// a post made of HTML and JavaScript that stays text, an alert rule created through its form whose test delivery
+// reaches a webhook on loopback; axe-core and keyboard reachability on every page, and the screenshots
+// docs/screenshots/ holds. The only test file that starts Chromium.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,6 +19,7 @@ import { silentLogger } from '../lib/log.ts';
 import { startWorkerProcess } from '../lib/worker/boot.ts';
 import { type FakeUpstream, type Reply, startFakeUpstream } from './helpers/fake-upstream.ts';
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts';
+import { type WebhookReceiver, startWebhookReceiver } from './helpers/webhook-receiver.ts';
 import { isFinished, waitForJob } from './helpers/worker.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -29,6 +31,7 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 const XSS_TITLE = '<script>alert("title")</script>';
 const XSS_AUTHOR = '<img src=x onerror=alert("author")>';
 const XSS_BODY = '"><svg onload=alert("body")><iframe src="https://evil.example/"></iframe>';
+const WEBHOOK_SECRET = 'browser-webhook-secret-0123456789';
 
 /** Days before today the "acme" posts were written on: four days with posts in the last week, three without. */
 const ACME_DAYS = [0, 1, 3, 6];
@@ -69,6 +72,7 @@ function searchAnswer(upstream: FakeUpstream, items: Item[], total: number, next
 
 describe('the dashboard in Chromium', () => {
   let upstream: FakeUpstream;
+  let receiver: WebhookReceiver;
   let pipeline: Pipeline;
   let api: ApiProcess;
   let context: BrowserContext;
@@ -84,6 +88,7 @@ describe('the dashboard in Chromium', () => {
     // Not a skip: npm run test:all installs Debian's chromium.
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
     upstream = await startFakeUpstream();
+    receiver = await startWebhookReceiver();
     const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
     const acme: Item[] = [];
     for (let i = 0; i < 30; i++) {
@@ -114,7 +119,8 @@ describe('the dashboard in Chromium', () => {
       body: `<!doctype html><title>Issue</title><h1 id="issue">Issue ${req.path.split('/').pop()}</h1>`,
     }));
 
-    const env = { SOURCE_BASE_URL_GITHUB: upstream.baseUrl, API_TOKEN: ADMIN, API_READ_TOKEN: READER, JOB_MAX_ATTEMPTS: '1', HOST: '127.0.0.1', PORT: '0' };
+    // The alert webhook is the receiver on loopback, which a destination may point at only when allowed.
+    const env = { SOURCE_BASE_URL_GITHUB: upstream.baseUrl, API_TOKEN: ADMIN, API_READ_TOKEN: READER, JOB_MAX_ATTEMPTS: '1', HOST: '127.0.0.1', PORT: '0', WEBHOOK_ALLOW_NETWORKS: 'loopback' };
     pipeline = await startPipeline('dashboard_browser', env);
     const config = loadConfig({ ...pipeline.services.env, ...env });
     // A dead job: taken by a worker that dies (its lease runs out) on its only attempt. The real worker is stopped
@@ -171,6 +177,7 @@ describe('the dashboard in Chromium', () => {
     await api?.stop();
     await pipeline?.close();
     await upstream?.close();
+    await receiver?.close();
   });
 
   const cspViolations = () => page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
@@ -355,11 +362,43 @@ describe('the dashboard in Chromium', () => {
     assert.equal(done.status, 'completed');
   });
 
+  test('an alert rule is created through its form, shown without its secret, and its Test delivery reaches the webhook', async () => {
+    await page.goto(`${base}/ui/alerts`);
+    const form = page.locator('form[action="/ui/alerts"]');
+    await form.locator('input[name="name"]').fill('Broken widgets');
+    await form.locator('select[name="kind"]').selectOption('new_post');
+    await form.locator('select[name="query"]').selectOption({ label: 'every query' });
+    await form.getByRole('checkbox', { name: 'github', exact: true }).check();
+    await form.locator('input[name="keywords"]').fill('broken, slow');
+    await form.getByRole('checkbox', { name: 'negative', exact: true }).check();
+    await form.locator('input[name="destination_url"]').fill(receiver.url('/hooks/vibe'));
+    await form.locator('input[name="destination_secret"]').fill(WEBHOOK_SECRET);
+    await form.getByRole('button', { name: 'Create rule' }).click();
+    await page.waitForURL(/\/ui\/alerts\?notice=alert_created/);
+    assert.match(await page.locator('.notice').innerText(), /created/);
+    const row = page.locator('tr[data-rule-id]', { hasText: 'Broken widgets' });
+    assert.equal(await row.count(), 1);
+    const text = await row.innerText();
+    assert.match(text, /new_post/);
+    assert.match(text, /keywords: broken, slow/);
+    assert.match(text, /sentiments: negative/);
+    assert.match(text, /webhook http:\/\/127\.0\.0\.1:\d+\/…vibe \(signed\)/);
+    assert.ok(!(await page.content()).includes(WEBHOOK_SECRET), 'the secret is not on the page');
+
+    await row.getByRole('button', { name: 'Test' }).click();
+    await page.waitForURL(/\/ui\/queue\/jobs\/[^?]+\?notice=alert_test_queued/);
+    const [delivery] = await receiver.waitFor('/hooks/vibe', 1, 20_000);
+    assert.match(delivery!.body, /"name":"Broken widgets"/);
+    await waitForText('[data-field="status"]', 'completed', 20_000);
+    await page.goto(`${base}/ui/alerts`);
+    assert.match(await page.locator('ul.events li').first().innerText(), /Broken widgets[\s\S]*test/);
+  });
+
   test('a read session has no button that changes anything', async () => {
     await signOut();
     await signIn(READER, '/ui/queue');
     assert.match(await page.locator('.role').innerText(), /read-only/);
-    for (const path of ['/ui/queue', '/ui/queue?status=cancelled', '/ui/queries', '/ui/backups']) {
+    for (const path of ['/ui/queue', '/ui/queue?status=cancelled', '/ui/queries', '/ui/alerts', '/ui/backups']) {
       await page.goto(`${base}${path}`);
       const posting = await page.locator('form[method="post"]').evaluateAll((forms) => forms.map((f) => f.getAttribute('action')));
       assert.deepEqual(posting, ['/ui/sign-out'], path);
@@ -381,9 +420,11 @@ describe('the dashboard in Chromium', () => {
   ];
 
   test('every page has no serious or critical axe-core violation, every control is reached with Tab, and is photographed', async () => {
-    const jobs = await pipeline.queue.list({ status: 'completed', limit: 1 });
+    // A scrape's page, the one with figures to show: the newest completed job may be an alert delivery.
+    const scrape = (await pipeline.queue.list({ status: 'completed', limit: 50 })).find((job) => job.kind === 'scrape');
+    assert.ok(scrape, 'a completed scrape');
     for (const [name, pathGiven] of PAGES) {
-      const path = pathGiven || `/ui/queue/jobs/${jobs[0]!.id}`;
+      const path: string = pathGiven || `/ui/queue/jobs/${scrape.id}`;
       if (name === 'sign-in') await signOut();
       await page.setViewportSize({ width: 1280, height: 800 });
       await page.goto(`${base}${path}`);

@@ -1,6 +1,7 @@
 // The dashboard's server side, through app.request() on the real app against real Redis and PostgreSQL: who may
 // see and change what, the cookie and the CSRF token, escaping of what upstreams wrote, the charts, keyset paging,
-// the live job stream and its bound, and that the JSON API answers as it did.
+// the live job stream and its bound, alert rules made, tested and deleted through forms, and that the JSON API
+// answers as it did.
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +12,7 @@ import { type Config, loadConfig } from '../lib/config.ts';
 import { ticks } from '../lib/dashboard/chart.tsx';
 import { safeHref } from '../lib/dashboard/format.ts';
 import { CONTENT_SECURITY_POLICY, dashboardPages } from '../lib/dashboard/pages.tsx';
+import { getRule, recordTestEvent } from '../lib/db/alerts.ts';
 import { upsertPosts } from '../lib/db/posts.ts';
 import { silentLogger } from '../lib/log.ts';
 import type { ScrapedPost } from '../lib/model/post.ts';
@@ -442,5 +444,220 @@ describe('what the pages show', () => {
     assert.equal(retried.status, 303);
     assert.equal((await queue.get(doomed.id))?.status, 'pending');
     assert.equal((await queue.counts()).dead, 0);
+  });
+});
+
+describe('alert rules on the dashboard', () => {
+  let app: Hono;
+  let queue: JobQueue;
+  before(async () => ({ app, queue } = await appWith()));
+
+  const SECRET = 'a-webhook-secret-of-32-characters';
+  const ruleForm = (fields: Record<string, string | string[]> = {}) => ({
+    name: 'bad reviews',
+    kind: 'new_post',
+    query: '',
+    keywords: 'outage, refund',
+    sentiments: 'negative',
+    max_rating: '2',
+    window_minutes: '60',
+    destination_type: 'webhook',
+    destination_url: 'https://hooks.example.com/vibe/token-abcd',
+    destination_secret: SECRET,
+    ...fields,
+  });
+
+  async function createRule(browser: Browser, fields: Record<string, string | string[]> = {}): Promise<string> {
+    const csrf = csrfOf((await browser.page('/ui/alerts')).html);
+    const response = await browser.post('/ui/alerts', { ...ruleForm(fields), csrf });
+    assert.equal(response.status, 303, await response.clone().text());
+    assert.equal(response.headers.get('location'), '/ui/alerts?notice=alert_created');
+    const [row] = await services.sql`select id::text as id from alert_rules where name = ${fields.name ?? 'bad reviews'} order by id desc limit 1`;
+    return row!.id as string;
+  }
+
+  test('an admin creates a rule through the form, stored as POST /alerts would store it, its URL masked and its secret never shown', async () => {
+    const browser = new Browser(app);
+    const id = await createRule(browser, { name: 'form rule', sources: ['github', 'reddit'], cool_down_minutes: '15' });
+    const json = (await (await app.request(`/alerts/${id}`)).json()) as { kind: string; sources: string[]; params: unknown; cool_down_minutes: number; enabled: boolean; destinations: { url: string; has_secret: boolean }[] };
+    assert.equal(json.kind, 'new_post');
+    assert.deepEqual(json.sources, ['github', 'reddit']);
+    assert.deepEqual(json.params, { keywords: ['outage', 'refund'], sentiments: ['negative'], max_rating: 2 });
+    assert.equal(json.cool_down_minutes, 15);
+    assert.equal(json.enabled, true);
+    assert.equal(json.destinations[0]!.has_secret, true);
+    const { html } = await browser.page('/ui/alerts?notice=alert_created');
+    assert.match(html, /The alert rule is created/);
+    const row = new RegExp(`<tr data-rule-id="${id}">([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? '';
+    assert.match(row, /form rule/);
+    assert.match(row, /github, reddit/);
+    assert.match(row, /keywords: outage, refund/);
+    assert.match(row, /15 min/);
+    assert.ok(row.includes(`webhook ${json.destinations[0]!.url} (signed)`), 'the destination as the JSON API shows it');
+    assert.doesNotMatch(html, /token-abcd|hooks\.example\.com\/vibe/, 'the URL is masked');
+    assert.ok(!html.includes(SECRET), 'the secret is never on the page');
+  });
+
+  test('a spike rule takes its kind\'s parameters from the form, and those of the other kinds are left out', async () => {
+    const browser = new Browser(app);
+    const id = await createRule(browser, { name: 'volume', kind: 'volume_spike', window_minutes: '120', k: '2.5', min_count: '4', min_volume: '99', destination_type: 'slack', destination_url: 'https://hooks.example.com/services/T0/B0/xyz1', destination_secret: '' });
+    const json = (await (await app.request(`/alerts/${id}`)).json()) as { params: Record<string, unknown>; cool_down_minutes: number; destinations: { type: string }[] };
+    assert.deepEqual(json.params, { window_minutes: 120, baseline_days: 14, k: 2.5, min_baseline_days: 7, min_count: 4 });
+    assert.equal(json.cool_down_minutes, 360);
+    assert.equal(json.destinations[0]!.type, 'slack');
+  });
+
+  test('a bad field is shown on the page with the API\'s own message and a 400, and nothing is stored', async () => {
+    const browser = new Browser(app);
+    const csrf = csrfOf((await browser.page('/ui/alerts')).html);
+    const before = (await services.sql`select count(*)::int as n from alert_rules`)[0]!.n as number;
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ destination_secret: 'short' }, /`destinations\[0\]\.secret` must be 16 to 256 characters/],
+      [{ kind: 'volume_spike', window_minutes: '90' }, /`params\.window_minutes` must be one of 60, 120/],
+      [{ kind: 'volume_spike', k: 'lots' }, /`params\.k` must be a number from 1 to 10/],
+      [{ kind: 'sometimes' }, /`kind` must be one of new_post, volume_spike, negative_share_spike/],
+      [{ name: '   ' }, /`name` must be a string of 1 to 100 characters/],
+      [{ destination_url: 'http://127.0.0.1:9/hook' }, /which webhooks may not reach/],
+      [{ sources: 'no-such-source' }, /unknown source/],
+      [{ max_rating: 'two' }, /`params\.max_rating` must be a number/],
+    ];
+    for (const [fields, message] of cases) {
+      const response = await browser.post('/ui/alerts', { ...ruleForm(fields), csrf });
+      assert.equal(response.status, 400, JSON.stringify(fields));
+      const html = await response.text();
+      assert.match(html, /<p class="error" role="alert">/);
+      assert.match(html.replaceAll('&#39;', "'"), message);
+    }
+    assert.equal((await services.sql`select count(*)::int as n from alert_rules`)[0]!.n, before);
+  });
+
+  test('Test records a test event, queues a delivery for each destination and opens the delivery\'s job page', async () => {
+    const browser = new Browser(app);
+    const id = await createRule(browser, { name: 'tested rule' });
+    const { html } = await browser.page('/ui/alerts');
+    const response = await browser.post(`/ui/alerts/${id}/test`, { csrf: csrfOf(html) });
+    assert.equal(response.status, 303);
+    const jobId = /^\/ui\/queue\/jobs\/([^?]+)\?notice=alert_test_queued$/.exec(response.headers.get('location') ?? '')?.[1];
+    assert.ok(jobId, response.headers.get('location') ?? 'no location');
+    const job = await queue.get(jobId);
+    assert.equal(job?.kind, 'alert-delivery');
+    assert.equal(job?.status, 'pending');
+    const [event] = await services.sql`select id::text as id, test from alert_events where rule_id = ${id}::bigint`;
+    assert.equal(event?.test, true);
+    assert.equal(job?.query.split(':')[0], event?.id);
+    const jobPage = await browser.page(response.headers.get('location')!);
+    assert.equal(jobPage.response.status, 200);
+    assert.match(jobPage.html, /A test event is recorded/);
+    const after = (await browser.page('/ui/alerts')).html;
+    assert.match(after, new RegExp(`<li data-event-id="${event!.id}">[\\s\\S]*?tested rule[\\s\\S]*?test</span>`));
+  });
+
+  test('Disable keeps the rule but stops its judging, Enable turns it back on', async () => {
+    const browser = new Browser(app);
+    const id = await createRule(browser, { name: 'toggled rule' });
+    const csrf = csrfOf((await browser.page('/ui/alerts')).html);
+    const disabled = await browser.post(`/ui/alerts/${id}/disable`, { csrf });
+    assert.equal(disabled.headers.get('location'), '/ui/alerts?notice=alert_disabled');
+    assert.equal((await services.sql`select enabled from alert_rules where id = ${id}::bigint`)[0]!.enabled, false);
+    const { html } = await browser.page('/ui/alerts');
+    assert.match(html, new RegExp(`action="/ui/alerts/${id}/enable"`));
+    assert.doesNotMatch(html, new RegExp(`action="/ui/alerts/${id}/disable"`));
+    assert.equal((await browser.post(`/ui/alerts/${id}/enable`, { csrf })).status, 303);
+    assert.equal((await services.sql`select enabled from alert_rules where id = ${id}::bigint`)[0]!.enabled, true);
+  });
+
+  test('Delete removes the rule and keeps its events; an unknown rule is a 404', async () => {
+    const browser = new Browser(app);
+    const id = await createRule(browser, { name: 'doomed rule' });
+    const csrf = csrfOf((await browser.page('/ui/alerts')).html);
+    assert.equal((await browser.post(`/ui/alerts/${id}/test`, { csrf })).status, 303);
+    const deleted = await browser.post(`/ui/alerts/${id}/delete`, { csrf });
+    assert.equal(deleted.status, 303);
+    assert.equal(deleted.headers.get('location'), '/ui/alerts?notice=alert_deleted');
+    assert.equal((await services.sql`select 1 from alert_rules where id = ${id}::bigint`).length, 0);
+    const { html } = await browser.page('/ui/alerts');
+    assert.doesNotMatch(html, new RegExp(`data-rule-id="${id}"`));
+    assert.match(html, /doomed rule[\s\S]*?\(rule deleted\)/);
+    for (const path of [`/ui/alerts/${id}/delete`, `/ui/alerts/${id}/test`, '/ui/alerts/not-an-id/disable']) {
+      const missing = await browser.post(path, { csrf });
+      assert.equal(missing.status, 404, path);
+      assert.match(await missing.text(), /no alert rule with id/);
+    }
+  });
+
+  test('a rule named with HTML is text on the page and in its events', async () => {
+    const browser = new Browser(app);
+    const name = '<script>alert("rule")</script><img src=x onerror=alert(1)>';
+    const id = await createRule(browser, { name });
+    const csrf = csrfOf((await browser.page('/ui/alerts')).html);
+    assert.equal((await browser.post(`/ui/alerts/${id}/test`, { csrf })).status, 303);
+    for (const path of ['/ui/alerts', '/ui/']) {
+      const { html } = await browser.page(path);
+      assert.match(html, /&lt;script&gt;alert\(&quot;rule&quot;\)&lt;\/script&gt;&lt;img src=x onerror=alert\(1\)&gt;/, path);
+      assert.doesNotMatch(html, /<script>alert|<img src=x/, path);
+    }
+  });
+
+  test('events page by keyset, 25 at a time, and a cursor that is not one is a 400', async () => {
+    const browser = new Browser(app);
+    const id = await createRule(browser, { name: 'paged rule' });
+    const rule = (await getRule(services.sql, id))!;
+    for (let i = 0; i < 30; i++) await recordTestEvent(services.sql, rule, { n: i }, []);
+    const total = (await services.sql`select count(*)::int as n from alert_events`)[0]!.n as number;
+    const seen: string[] = [];
+    let path: string | undefined = '/ui/alerts';
+    for (let pages = 0; path && pages < 10; pages++) {
+      const { html } = await browser.page(path);
+      const ids = [...html.matchAll(/data-event-id="(\d+)"/g)].map((m) => m[1]!);
+      assert.ok(ids.length <= 25);
+      seen.push(...ids);
+      path = /href="(\/ui\/alerts\?before=[^"]+)" rel="next"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+    }
+    assert.equal(seen.length, total);
+    assert.equal(new Set(seen).size, total, 'no event twice');
+    const bad = await browser.request('/ui/alerts?before=not-a-cursor');
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /`before` must be the `next` value/);
+  });
+
+  test('the overview shows the newest 5 events with a link to the Alerts page', async () => {
+    const { html } = await new Browser(app).page('/ui/');
+    const section = /<section aria-labelledby="alerts-h">([\s\S]*?)<\/section>/.exec(html)?.[1] ?? '';
+    const shown = [...section.matchAll(/data-event-id="(\d+)"/g)].map((m) => m[1]);
+    const newest = await services.sql`select id::text as id from alert_events order by fired_at desc, id desc limit 5`;
+    assert.deepEqual(shown, newest.map((row) => row.id));
+    assert.match(section, /href="\/ui\/alerts"/);
+  });
+});
+
+describe('alert rules seen by a read session', () => {
+  test('shows the rules without a form or a button, and refuses create, test, disable and delete', async () => {
+    const { app } = await appWith({ API_TOKEN: ADMIN, API_READ_TOKEN: READER });
+    const admin = new Browser(app);
+    await admin.signIn(ADMIN);
+    const adminCsrf = csrfOf((await admin.page('/ui/alerts')).html);
+    const created = await admin.post('/ui/alerts', { name: 'read-only view', kind: 'new_post', destination_type: 'slack', destination_url: 'https://hooks.example.com/services/T/B/read', csrf: adminCsrf });
+    assert.equal(created.status, 303);
+    const [{ id }] = (await services.sql`select id::text as id from alert_rules where name = 'read-only view'`) as unknown as [{ id: string }];
+
+    const reader = new Browser(app);
+    await reader.signIn(READER);
+    const { html } = await reader.page('/ui/alerts');
+    assert.match(html, /read-only view/);
+    assert.doesNotMatch(html, /Create a rule|>Test<|>Disable<|>Delete<|name="destination_url"/);
+    const csrf = csrfOf(html); // the sign-out form's
+    const refused = [
+      await reader.post('/ui/alerts', { name: 'by a reader', kind: 'new_post', destination_type: 'slack', destination_url: 'https://hooks.example.com/services/T/B/r', csrf }),
+      await reader.post(`/ui/alerts/${id}/test`, { csrf }),
+      await reader.post(`/ui/alerts/${id}/disable`, { csrf }),
+      await reader.post(`/ui/alerts/${id}/delete`, { csrf }),
+    ];
+    for (const response of refused) {
+      assert.equal(response.status, 403);
+      assert.match(await response.text(), /read-only session cannot change anything/);
+    }
+    assert.equal((await services.sql`select 1 from alert_rules where name = 'by a reader'`).length, 0);
+    assert.equal((await services.sql`select enabled from alert_rules where id = ${id}::bigint`)[0]!.enabled, true);
+    assert.equal((await services.sql`select 1 from alert_events where rule_id = ${id}::bigint`).length, 0);
   });
 });

@@ -28,7 +28,7 @@ const MAX_KEYWORDS = 50;
 const MAX_COOL_DOWN_MINUTES = 7 * 1440;
 const SECRET_CHARS = { min: 16, max: 256 };
 // The hourly rollup is what the windows are counted from: a window is a whole number of hours that divides a day.
-const WINDOW_MINUTES = [60, 120, 180, 240, 360, 480, 720, 1440];
+export const WINDOW_MINUTES = [60, 120, 180, 240, 360, 480, 720, 1440];
 
 export interface AlertRequestContext {
   sources: SourceRegistry;

@@ -1,27 +1,19 @@
 import { Hono } from 'hono';
-import { enqueueDeliveries } from '../alerts/deliveries.ts';
-import { type EventCursor, deleteRule, getRule, insertRule, listEvents, listRules, recordTestEvent, updateRule, windowPostIds } from '../db/alerts.ts';
+import { deleteRule, insertRule, listRules, updateRule } from '../db/alerts.ts';
 import { ApiError } from '../errors.ts';
 import type { AlertEvent, AlertRule, Destination, NewPostParams, SpikeRuleParams } from '../model/alert.ts';
+import { ALERT_ID as ID, alertRequestContext, findAlertRule, sendTestEvent } from './alert-actions.ts';
+import { alertEventsPage, decodeEventCursor } from './alert-events.ts';
 import { parseNewRule, parseRulePatch } from './alert-params.ts';
 import type { ApiDeps } from './deps.ts';
 import { iso, presentJob } from './present.ts';
 import { readJson } from './read-json.ts';
 import { integerParam, requireFields } from './validate.ts';
 
-const ID = /^[1-9]\d{0,17}$/;
-const SAMPLE_POSTS = 3;
-const SAMPLE_PERIOD_MS = 30 * 86_400_000;
-
 export function alertsRoutes(deps: ApiDeps) {
   const { sql } = deps;
-  const context = { sources: deps.sources, allowNetworks: deps.config.webhookAllowNetworks, emailConfigured: deps.config.smtpUrl !== null };
-
-  const findRule = async (id: string): Promise<AlertRule> => {
-    const rule = ID.test(id) ? await getRule(sql, id) : null;
-    if (!rule) throw new ApiError(404, 'alert_not_found', `no alert rule with id "${id.slice(0, 64)}"`);
-    return rule;
-  };
+  const context = alertRequestContext(deps);
+  const findRule = (id: string): Promise<AlertRule> => findAlertRule(deps, id);
 
   return new Hono()
     .get('/', async (c) => c.json({ alerts: (await listRules(sql)).map(presentRule) }))
@@ -34,10 +26,8 @@ export function alertsRoutes(deps: ApiDeps) {
       const ruleId = c.req.query('rule_id');
       if (ruleId !== undefined && !ID.test(ruleId)) throw new ApiError(400, 'invalid_rule_id', '`rule_id` must be the id of an alert rule');
       const before = decodeEventCursor(c.req.query('before'));
-      const rows = await listEvents(sql, { limit: limit + 1, before, ruleId });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return c.json({ events: page.map(presentEvent), next: rows.length > limit && last ? encodeEventCursor(last.cursor) : null });
+      const { events, next } = await alertEventsPage(deps, { limit, before, ruleId });
+      return c.json({ events: events.map(presentEvent), next });
     })
     .get('/:id', async (c) => c.json(presentRule(await findRule(c.req.param('id')))))
     .patch('/:id', async (c) => {
@@ -54,13 +44,7 @@ export function alertsRoutes(deps: ApiDeps) {
     .post('/:id/test', async (c) => {
       const rule = await findRule(c.req.param('id'));
       const { destination_id: only } = requireFields(await readJson(c.req.raw), ['destination_id'], '{"destination_id":"…"}, or empty');
-      if (only !== undefined && (typeof only !== 'string' || !rule.destinations.some((d) => d.id === only))) {
-        throw new ApiError(400, 'unknown_destination', '`destination_id` must be the id of one of the rule\'s destinations (GET /alerts/{id})');
-      }
-      const now = Date.now();
-      const postIds = await windowPostIds(sql, { query: rule.query, sources: rule.sources }, new Date(now - SAMPLE_PERIOD_MS), new Date(now + 1), SAMPLE_POSTS);
-      const event = await recordTestEvent(sql, rule, { sample: true, note: 'a test event sent by POST /alerts/{id}/test; nothing fired' }, postIds);
-      const jobs = await enqueueDeliveries(deps.queue, rule, event, deps.config.alertDeliveryMaxAttempts, only as string | undefined);
+      const { event, jobs } = await sendTestEvent(deps, rule, only);
       return c.json({ job_id: jobs[0]!.id, job_ids: jobs.map((job) => job.id), event: presentEvent(event), jobs: jobs.map(presentJob) }, 202, { location: `/jobs/${jobs[0]!.id}` });
     });
 }
@@ -115,25 +99,4 @@ export function presentEvent(event: AlertEvent) {
     evidence: event.evidence,
     post_ids: event.postIds,
   };
-}
-
-function encodeEventCursor(cursor: EventCursor): string {
-  return Buffer.from(JSON.stringify([cursor.firedAt, cursor.id])).toString('base64url');
-}
-
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
-
-function decodeEventCursor(value: string | undefined): EventCursor | undefined {
-  if (value === undefined || value === '') return undefined;
-  const invalid = () => new ApiError(400, 'invalid_cursor', '`before` must be the `next` value of an earlier page of GET /alerts/events');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid();
-  const [firedAt, id] = parsed;
-  if (typeof firedAt !== 'string' || !CURSOR_TIME.test(firedAt) || Number.isNaN(Date.parse(firedAt)) || typeof id !== 'string' || !ID.test(id)) throw invalid();
-  return { firedAt, id };
 }

@@ -27,6 +27,11 @@ const NOTICES: Record<string, string> = {
   job_retried: 'The job is queued again from its first attempt.',
   dead_retried: 'The dead jobs are queued again.',
   backup_queued: 'A backup is queued.',
+  alert_created: 'The alert rule is created and enabled.',
+  alert_enabled: 'The alert rule is enabled.',
+  alert_disabled: 'The alert rule is disabled; it is kept but not judged.',
+  alert_deleted: 'The alert rule is deleted; its events stay.',
+  alert_test_queued: 'A test event is recorded and its deliveries are queued; nothing fired.',
   signed_out: 'You are signed out.',
 };
 

@@ -58,7 +58,7 @@ export function dashboardPages(deps: ApiDeps): Pages {
   ui.route('/queries', queriesRoutes(deps));
   ui.route('/queue', queueRoutes(deps, jobs, events));
   ui.route('/sources', sourcesRoutes(deps));
-  ui.route('/alerts', alertsRoutes());
+  ui.route('/alerts', alertsRoutes(deps));
   ui.route('/backups', backupsRoutes(deps));
   ui.all('*', () => {
     throw new ApiError(404, 'not_found', 'there is no such page');

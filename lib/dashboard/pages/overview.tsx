@@ -1,6 +1,7 @@
 // The overview: for a period and a tracked query, posts a day by source, the sentiment share a day, the average
-// rating a day, the newest negative posts, and whether the scrapers are healthy.
+// rating a day, the newest negative posts, the newest alert events, and whether the scrapers are healthy.
 import { Hono } from 'hono';
+import { alertEventsPage } from '../../api/alert-events.ts';
 import type { ApiDeps } from '../../api/deps.ts';
 import { parsePostFilter } from '../../api/post-params.ts';
 import { postStats } from '../../db/post-stats.ts';
@@ -8,6 +9,7 @@ import { listPosts } from '../../db/posts.ts';
 import { listSourceRuns } from '../../db/sources.ts';
 import { listTrackedQueries } from '../../db/tracked-queries.ts';
 import { ApiError } from '../../errors.ts';
+import { AlertEventList } from '../alert-event.tsx';
 import { type ChartBucket, GappedLine, StackedBars } from '../chart.tsx';
 import { count, percent, utc } from '../format.ts';
 import { Empty, Layout, notice, render } from '../layout.tsx';
@@ -16,6 +18,7 @@ import type { DashboardEnv } from '../viewer.ts';
 
 export const PERIODS = [7, 30, 90] as const;
 const DAY_MS = 86_400_000;
+const ALERT_EVENTS = 5;
 
 export function overviewRoutes(deps: ApiDeps) {
   return new Hono<DashboardEnv>().get('/', async (c) => {
@@ -27,12 +30,13 @@ export function overviewRoutes(deps: ApiDeps) {
     const from = new Date(today - (days - 1) * DAY_MS).toISOString();
     const to = new Date(today + DAY_MS).toISOString();
     const filter = query === undefined ? {} : { query };
-    const [stats, negative, runs, counts, tracked] = await Promise.all([
+    const [stats, negative, runs, counts, tracked, { events: alertEvents }] = await Promise.all([
       postStats(deps.sql, { interval: 'day', groupBy: 'source', tz: 'UTC', from, to, filter }),
       listPosts(deps.sql, { filter: { ...filter, sentiments: ['negative'], from }, limit: 5 }),
       listSourceRuns(deps.sql),
       deps.queue.counts(),
       listTrackedQueries(deps.sql),
+      alertEventsPage(deps, { limit: ALERT_EVENTS }),
     ]);
     const byDay = new Map<string, { sources: Record<string, number>; negative: number; neutral: number; positive: number; rated: number; ratingSum: number }>();
     const seen = new Set<string>();
@@ -111,7 +115,8 @@ export function overviewRoutes(deps: ApiDeps) {
         </section>
         <section aria-labelledby="alerts-h">
           <h2 id="alerts-h">Alert events</h2>
-          <p>Alert rules and their events are managed by the alerts API; see <a href="/ui/alerts">Alerts</a>.</p>
+          {alertEvents.length === 0 ? <Empty>No alert has fired yet.</Empty> : <AlertEventList events={alertEvents} />}
+          <p><a href="/ui/alerts">All alert rules and events</a></p>
         </section>
         <section aria-labelledby="health-h">
           <h2 id="health-h">Scraper health</h2>
