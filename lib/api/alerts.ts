@@ -3,64 +3,68 @@ import { enqueueDeliveries } from '../alerts/deliveries.ts';
 import { type EventCursor, deleteRule, getRule, insertRule, listEvents, listRules, recordTestEvent, updateRule, windowPostIds } from '../db/alerts.ts';
 import { ApiError } from '../errors.ts';
 import type { AlertEvent, AlertRule, Destination, NewPostParams, SpikeRuleParams } from '../model/alert.ts';
-import { parseNewRule, parseRulePatch } from './alert-params.ts';
+import { patchedRule, ruleFields } from './alert-params.ts';
+import * as contract from './contract/alerts.ts';
+import type { Known } from './contract/value.ts';
 import type { ApiDeps } from './deps.ts';
 import { iso, presentJob } from './present.ts';
-import { readJson } from './read-json.ts';
-import { integerParam, requireFields } from './validate.ts';
 
-const ID = /^[1-9]\d{0,17}$/;
 const SAMPLE_POSTS = 3;
 const SAMPLE_PERIOD_MS = 30 * 86_400_000;
 
 export function alertsRoutes(deps: ApiDeps) {
   const { sql } = deps;
-  const context = { sources: deps.sources, allowNetworks: deps.config.webhookAllowNetworks, emailConfigured: deps.config.smtpUrl !== null };
+  const known: Known = {
+    sources: deps.sources,
+    destinations: { allowNetworks: deps.config.webhookAllowNetworks, emailConfigured: deps.config.smtpUrl !== null, existing: [] },
+  };
 
+  /** A rule by an id its route definition has checked the form of. */
   const findRule = async (id: string): Promise<AlertRule> => {
-    const rule = ID.test(id) ? await getRule(sql, id) : null;
-    if (!rule) throw new ApiError(404, 'alert_not_found', `no alert rule with id "${id.slice(0, 64)}"`);
+    const rule = await getRule(sql, id);
+    if (!rule) throw new ApiError(404, 'alert_not_found', `no alert rule with id "${id}"`);
     return rule;
   };
 
   return new Hono()
-    .get('/', async (c) => c.json({ alerts: (await listRules(sql)).map(presentRule) }))
+    .get('/', async (c) => {
+      await contract.listAlerts.read(c, known);
+      return c.json({ alerts: (await listRules(sql)).map(presentRule) });
+    })
     .post('/', async (c) => {
-      const rule = await insertRule(sql, parseNewRule(await readJson(c.req.raw), context));
+      const rule = await insertRule(sql, ruleFields((await contract.createAlert.read(c, known)).body));
       return c.json(presentRule(rule), 201, { location: `/alerts/${rule.id}` });
     })
     .get('/events', async (c) => {
-      const limit = integerParam('limit', c.req.query('limit'), 50, 1, 200);
-      const ruleId = c.req.query('rule_id');
-      if (ruleId !== undefined && !ID.test(ruleId)) throw new ApiError(400, 'invalid_rule_id', '`rule_id` must be the id of an alert rule');
-      const before = decodeEventCursor(c.req.query('before'));
+      const { limit, rule_id: ruleId, before: cursor } = (await contract.listAlertEvents.read(c, known)).query;
+      const before = decodeEventCursor(cursor);
       const rows = await listEvents(sql, { limit: limit + 1, before, ruleId });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return c.json({ events: page.map(presentEvent), next: rows.length > limit && last ? encodeEventCursor(last.cursor) : null });
     })
-    .get('/:id', async (c) => c.json(presentRule(await findRule(c.req.param('id')))))
+    .get('/:id', async (c) => c.json(presentRule(await findRule((await contract.getAlert.read(c, known)).path.id))))
     .patch('/:id', async (c) => {
-      const current = await findRule(c.req.param('id'));
-      const updated = await updateRule(sql, current.id, parseRulePatch(await readJson(c.req.raw), current, context));
+      // The rule is looked up first: a change is checked against the rule it changes.
+      const current = await findRule(contract.updateAlert.readPath(c, known).id);
+      const { body } = await contract.updateAlert.read(c, known);
+      const updated = await updateRule(sql, current.id, patchedRule(body, current, known));
       if (!updated) throw new ApiError(404, 'alert_not_found', `no alert rule with id "${current.id}"`);
       return c.json(presentRule(updated));
     })
     .delete('/:id', async (c) => {
-      const rule = await findRule(c.req.param('id'));
+      const rule = await findRule((await contract.deleteAlert.read(c, known)).path.id);
       await deleteRule(sql, rule.id);
       return c.body(null, 204);
     })
     .post('/:id/test', async (c) => {
-      const rule = await findRule(c.req.param('id'));
-      const { destination_id: only } = requireFields(await readJson(c.req.raw), ['destination_id'], '{"destination_id":"…"}, or empty');
-      if (only !== undefined && (typeof only !== 'string' || !rule.destinations.some((d) => d.id === only))) {
-        throw new ApiError(400, 'unknown_destination', '`destination_id` must be the id of one of the rule\'s destinations (GET /alerts/{id})');
-      }
+      const rule = await findRule(contract.testAlert.readPath(c, known).id);
+      const { destination_id: only } = (await contract.testAlert.read(c, known)).body;
+      if (only !== undefined && !rule.destinations.some((d) => d.id === only)) throw contract.unknownDestination();
       const now = Date.now();
       const postIds = await windowPostIds(sql, { query: rule.query, sources: rule.sources }, new Date(now - SAMPLE_PERIOD_MS), new Date(now + 1), SAMPLE_POSTS);
       const event = await recordTestEvent(sql, rule, { sample: true, note: 'a test event sent by POST /alerts/{id}/test; nothing fired' }, postIds);
-      const jobs = await enqueueDeliveries(deps.queue, rule, event, deps.config.alertDeliveryMaxAttempts, only as string | undefined);
+      const jobs = await enqueueDeliveries(deps.queue, rule, event, deps.config.alertDeliveryMaxAttempts, only);
       return c.json({ job_id: jobs[0]!.id, job_ids: jobs.map((job) => job.id), event: presentEvent(event), jobs: jobs.map(presentJob) }, 202, { location: `/jobs/${jobs[0]!.id}` });
     });
 }
@@ -134,6 +138,6 @@ function decodeEventCursor(value: string | undefined): EventCursor | undefined {
   }
   if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid();
   const [firedAt, id] = parsed;
-  if (typeof firedAt !== 'string' || !CURSOR_TIME.test(firedAt) || Number.isNaN(Date.parse(firedAt)) || typeof id !== 'string' || !ID.test(id)) throw invalid();
+  if (typeof firedAt !== 'string' || !CURSOR_TIME.test(firedAt) || Number.isNaN(Date.parse(firedAt)) || typeof id !== 'string' || !contract.ALERT_ID.test(id)) throw invalid();
   return { firedAt, id };
 }
