@@ -72,7 +72,9 @@ const keywords = value<string[]>({
   required: false,
   description: 'any one of them, case-insensitive, in the title or text; empty: any post',
   schema: () => ({ type: 'array', maxItems: MAX_KEYWORDS, items: { type: 'string', minLength: 1, maxLength: 100, pattern: USER_TEXT_PATTERN }, default: [] }),
-  parse(raw = []) {
+  parse(given) {
+    // A client may send null for a parameter it does not set: like one left out, it takes the default.
+    const raw = given ?? [];
     if (!Array.isArray(raw) || raw.length > MAX_KEYWORDS || raw.some((k) => typeof k !== 'string' || k.trim() === '' || k.length > 100 || textProblem(k) !== null)) {
       throw new ApiError(400, 'invalid_keywords', `\`params.keywords\` must be an array of at most ${MAX_KEYWORDS} words or phrases (1 to 100 characters each)`);
     }
@@ -85,7 +87,8 @@ const sentiments = value<(typeof SENTIMENT_LABELS)[number][]>({
   required: false,
   description: 'only posts with one of these labels; empty: any',
   schema: () => ({ type: 'array', items: { type: 'string', enum: [...SENTIMENT_LABELS] }, default: [] }),
-  parse(raw = []) {
+  parse(given) {
+    const raw = given ?? [];
     if (!Array.isArray(raw) || raw.some((s) => !(SENTIMENT_LABELS as readonly unknown[]).includes(s))) {
       throw new ApiError(400, 'invalid_sentiments', `\`params.sentiments\` must be an array of ${SENTIMENT_LABELS.join(', ')}`);
     }
@@ -98,7 +101,8 @@ const maxRating = value<number | null>({
   required: false,
   description: 'only posts rated at most this (Trustpilot stars, votes elsewhere); null: any',
   schema: () => ({ oneOf: [{ type: 'number' }, { type: 'null' }], default: null }),
-  parse(raw = null) {
+  parse(given) {
+    const raw = given ?? null;
     if (raw !== null && (typeof raw !== 'number' || !Number.isFinite(raw))) {
       throw new ApiError(400, 'invalid_max_rating', '`params.max_rating` must be a number (Trustpilot stars 1-5, votes elsewhere) or null');
     }
@@ -111,7 +115,8 @@ const windowMinutes = value<number>({
   required: false,
   description: 'the window a spike is counted in: whole hours that divide a day, on a UTC grid',
   schema: () => ({ type: 'integer', enum: WINDOW_MINUTES, default: 60 }),
-  parse(raw = 60) {
+  parse(given) {
+    const raw = given ?? 60;
     if (!WINDOW_MINUTES.includes(raw as number)) {
       throw new ApiError(400, 'invalid_window_minutes', `\`params.window_minutes\` must be one of ${WINDOW_MINUTES.join(', ')} (whole hours that divide a day)`);
     }
@@ -124,7 +129,8 @@ const k = value<number>({
   required: false,
   description: 'how many σ above the expected count (or share) fires',
   schema: () => ({ type: 'number', minimum: 1, maximum: 10, default: 3 }),
-  parse(raw = 3) {
+  parse(given) {
+    const raw = given ?? 3;
     if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 1 || raw > 10) throw new ApiError(400, 'invalid_k', '`params.k` must be a number from 1 to 10 (σ above the expected count)');
     return raw;
   },
