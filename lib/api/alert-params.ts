@@ -2,9 +2,8 @@
 // merged with the stored rule in the request's own terms, then checked as a whole rule by the same fields.
 import type { RuleFields } from '../db/alerts.ts';
 import type { AlertRule, Destination, NewPostParams, SpikeRuleParams } from '../model/alert.ts';
-import { ruleBody } from './contract/alerts.ts';
+import { type createAlert, ruleBody, type updateAlert } from './contract/alerts.ts';
 import type { BodyOf } from './contract/route.ts';
-import type { createAlert, updateAlert } from './contract/alerts.ts';
 import type { Known } from './contract/value.ts';
 
 /** A rule as checked; `keep`: the destinations of a PATCH that names none. */
