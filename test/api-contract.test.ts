@@ -7,6 +7,8 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Hono } from 'hono';
 import { createApp } from '../lib/api/app.ts';
 import { ERROR_CODES } from '../lib/api/contract/error-codes.ts';
+import { isNonApiPath } from '../lib/api/contract/routes.ts';
+import { dashboardPages } from '../lib/dashboard/pages.tsx';
 import { upsertPosts } from '../lib/db/posts.ts';
 import { silentLogger } from '../lib/log.ts';
 import { JobQueue } from '../lib/queue/queue.ts';
@@ -21,13 +23,18 @@ type Json = Record<string, unknown>;
 const ADMIN = 'contract-admin-token';
 const READER = 'contract-read-token';
 const SAMPLE_ID: Record<string, string> = { uuid: '00000000-0000-4000-8000-000000000000' };
+/** Ids of things the test makes first, by the resource their path names: a change is checked against what it changes. */
+const SAMPLE_OF: Record<string, string> = {};
 /** The methods whose requests are JSON, with a body or without one. */
 const JSON_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+const json = (body: unknown): RequestInit => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 describe('the API contract, GET /openapi.json', () => {
   let services: TestServices;
   let app: Hono;
   let guarded: Hono;
+  let withPages: Hono;
   let document: Json;
   let api: OpenApi;
 
@@ -38,10 +45,14 @@ describe('the API contract, GET /openapi.json', () => {
     const deps = { redis: services.redis, sql: services.sql, queue, sources, log: silentLogger };
     app = createApp({ ...deps, config: services.config });
     guarded = createApp({ ...deps, config: { ...services.config, apiToken: ADMIN, apiReadToken: READER, apiPublicReads: false } });
+    withPages = createApp({ ...deps, config: services.config }, dashboardPages);
     const response = await guarded.request('/openapi.json');
     assert.equal(response.status, 200, 'GET /openapi.json must answer without a token');
     document = (await response.json()) as Json;
     api = new OpenApi(document);
+    const rule = await app.request('/alerts', { method: 'POST', ...json(requestExample('POST', '/alerts')) });
+    assert.equal(rule.status, 201, await rule.clone().text());
+    SAMPLE_OF.alerts = ((await rule.json()) as { id: string }).id;
   });
   after(() => services?.close());
 
@@ -69,7 +80,11 @@ describe('the API contract, GET /openapi.json', () => {
     return response;
   }
 
-  const json = (body: unknown): RequestInit => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  /** The first example of the request body the document gives `method path`. */
+  const requestExample = (method: string, path: string) => {
+    const spec = api.find(method, path)!.operation.spec;
+    return (spec.requestBody!.content['application/json']!.schema as { examples: Json[] }).examples[0]!;
+  };
 
   describe('the document', () => {
     test('is a valid OpenAPI 3.1 document by a validator of the specification', async () => {
@@ -101,9 +116,14 @@ describe('the API contract, GET /openapi.json', () => {
       assert.ok(schemas > 50, `only ${schemas} schemas`);
     });
 
-    test('every route the app serves is in it, and it has no route the app does not serve', () => {
-      const served = new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`));
+    test('every route the app serves is in it but the pages beside the API, and it has no route the app does not serve', () => {
+      const routes = new Set(withPages.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`));
+      const pathOf = (route: string) => route.slice(route.indexOf(' ') + 1);
+      const pages = [...routes].filter((route) => isNonApiPath(pathOf(route)));
+      for (const page of ['GET /', 'GET /ui/feed', 'GET /assets/']) assert.ok(pages.some((route) => route.startsWith(page)), `${page} is served beside the API: ${pages.join(', ')}`);
+      const served = new Set([...routes].filter((route) => !isNonApiPath(pathOf(route))));
       const documented = new Set(api.operations().map((op) => `${op.method} ${op.path}`));
+      assert.deepEqual([...documented].filter((route) => isNonApiPath(pathOf(route))), [], 'documented under a path of the pages');
       assert.deepEqual([...served].filter((route) => !documented.has(route)), [], 'served but not documented');
       assert.deepEqual([...documented].filter((route) => !served.has(route)), [], 'documented but not served');
       const ids = api.operations().map((op) => (op.spec as { operationId?: string }).operationId);
@@ -215,10 +235,7 @@ describe('the API contract, GET /openapi.json', () => {
     });
 
     test("each body's documented example is accepted, and the answers are shaped as documented", async () => {
-      const bodyOf = (path: string, method = 'POST') => {
-        const spec = api.find(method, path)!.operation.spec;
-        return (spec.requestBody!.content['application/json']!.schema as { examples: Json[] }).examples[0]!;
-      };
+      const bodyOf = (path: string, method = 'POST') => requestExample(method, path);
       const created = await expectDocumented('POST', '/jobs/scrape', json(bodyOf('/jobs/scrape')));
       assert.equal(created.status, 202);
       const { job_id: jobId } = (await created.json()) as { job_id: string };
@@ -250,7 +267,21 @@ describe('the API contract, GET /openapi.json', () => {
       assert.equal((await expectDocumented('DELETE', `/queries/${id}`)).status, 204);
       assert.equal((await expectDocumented('DELETE', `/queries/${id}`)).status, 404);
 
-      for (const path of ['/sources', '/schedule', '/backups', '/health', '/ready', '/openapi.json']) {
+      const rule = await expectDocumented('POST', '/alerts', json(bodyOf('/alerts')));
+      assert.equal(rule.status, 201);
+      const { id: ruleId, destinations } = (await rule.json()) as { id: string; destinations: { id: string }[] };
+      await expectDocumented('GET', '/alerts');
+      await expectDocumented('GET', `/alerts/${ruleId}`);
+      assert.equal((await expectDocumented('PATCH', `/alerts/${ruleId}`, json(bodyOf(`/alerts/${ruleId}`, 'PATCH')))).status, 200);
+      assert.equal((await expectDocumented('POST', `/alerts/${ruleId}/test`, json({ destination_id: destinations[0]!.id }))).status, 202);
+      assert.equal((await expectDocumented('POST', `/alerts/${ruleId}/test`, json({ destination_id: 'none-of-them' }))).status, 400);
+      const events = await expectDocumented('GET', `/alerts/events?rule_id=${ruleId}&limit=1`);
+      assert.equal(((await events.json()) as { events: unknown[] }).events.length, 1);
+      assert.equal((await expectDocumented('DELETE', `/alerts/${ruleId}`)).status, 204);
+      assert.equal((await expectDocumented('GET', `/alerts/${ruleId}`)).status, 404);
+      assert.equal((await expectDocumented('PATCH', `/alerts/${ruleId}`, json({ enabled: true }))).status, 404);
+
+      for (const path of ['/sources', '/schedule', '/backups', '/metrics', '/health', '/ready', '/openapi.json']) {
         assert.equal((await expectDocumented('GET', path)).status, 200, path);
       }
     });
@@ -411,7 +442,7 @@ function role(op: Operation): 'open' | 'read' | 'admin' {
 function samplePath(op: Operation): string {
   return op.path.replace(/\{(\w+)\}/g, (_, name: string) => {
     const schema = op.spec.parameters.find((p) => p.in === 'path' && p.name === name)!.schema;
-    return SAMPLE_ID[String(schema.format)] ?? '1';
+    return SAMPLE_ID[String(schema.format)] ?? SAMPLE_OF[op.path.split('/')[1]!] ?? '1';
   });
 }
 

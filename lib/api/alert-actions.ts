@@ -5,15 +5,17 @@ import { getRule, recordTestEvent, windowPostIds } from '../db/alerts.ts';
 import { ApiError } from '../errors.ts';
 import type { AlertEvent, AlertRule } from '../model/alert.ts';
 import type { Job } from '../model/job.ts';
-import type { AlertRequestContext } from './alert-params.ts';
+import { ALERT_ID } from './contract/alerts.ts';
+import type { Known } from './contract/value.ts';
 import type { ApiDeps } from './deps.ts';
 
-export const ALERT_ID = /^[1-9]\d{0,17}$/;
+export { ALERT_ID };
 const SAMPLE_POSTS = 3;
 const SAMPLE_PERIOD_MS = 30 * 86_400_000;
 
-export function alertRequestContext(deps: ApiDeps): AlertRequestContext {
-  return { sources: deps.sources, allowNetworks: deps.config.webhookAllowNetworks, emailConfigured: deps.config.smtpUrl !== null };
+/** What the alert routes' declarations check against: the sources, and where destinations may point. */
+export function alertRequestContext(deps: Pick<ApiDeps, 'sources' | 'config'>): Known {
+  return { sources: deps.sources, destinations: { allowNetworks: deps.config.webhookAllowNetworks, emailConfigured: deps.config.smtpUrl !== null, existing: [] } };
 }
 
 export async function findAlertRule(deps: Pick<ApiDeps, 'sql'>, id: string): Promise<AlertRule> {

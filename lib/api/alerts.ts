@@ -2,48 +2,49 @@ import { Hono } from 'hono';
 import { deleteRule, insertRule, listRules, updateRule } from '../db/alerts.ts';
 import { ApiError } from '../errors.ts';
 import type { AlertEvent, AlertRule, Destination, NewPostParams, SpikeRuleParams } from '../model/alert.ts';
-import { ALERT_ID as ID, alertRequestContext, findAlertRule, sendTestEvent } from './alert-actions.ts';
+import { alertRequestContext, findAlertRule, sendTestEvent } from './alert-actions.ts';
 import { alertEventsPage, decodeEventCursor } from './alert-events.ts';
-import { parseNewRule, parseRulePatch } from './alert-params.ts';
+import { patchedRule, ruleFields } from './alert-params.ts';
+import * as contract from './contract/alerts.ts';
 import type { ApiDeps } from './deps.ts';
 import { iso, presentJob } from './present.ts';
-import { readJson } from './read-json.ts';
-import { integerParam, requireFields } from './validate.ts';
 
 export function alertsRoutes(deps: ApiDeps) {
   const { sql } = deps;
-  const context = alertRequestContext(deps);
+  const known = alertRequestContext(deps);
   const findRule = (id: string): Promise<AlertRule> => findAlertRule(deps, id);
 
   return new Hono()
-    .get('/', async (c) => c.json({ alerts: (await listRules(sql)).map(presentRule) }))
+    .get('/', async (c) => {
+      await contract.listAlerts.read(c, known);
+      return c.json({ alerts: (await listRules(sql)).map(presentRule) });
+    })
     .post('/', async (c) => {
-      const rule = await insertRule(sql, parseNewRule(await readJson(c.req.raw), context));
+      const rule = await insertRule(sql, ruleFields((await contract.createAlert.read(c, known)).body));
       return c.json(presentRule(rule), 201, { location: `/alerts/${rule.id}` });
     })
     .get('/events', async (c) => {
-      const limit = integerParam('limit', c.req.query('limit'), 50, 1, 200);
-      const ruleId = c.req.query('rule_id');
-      if (ruleId !== undefined && !ID.test(ruleId)) throw new ApiError(400, 'invalid_rule_id', '`rule_id` must be the id of an alert rule');
-      const before = decodeEventCursor(c.req.query('before'));
-      const { events, next } = await alertEventsPage(deps, { limit, before, ruleId });
+      const { limit, rule_id: ruleId, before: cursor } = (await contract.listAlertEvents.read(c, known)).query;
+      const { events, next } = await alertEventsPage(deps, { limit, before: decodeEventCursor(cursor), ruleId });
       return c.json({ events: events.map(presentEvent), next });
     })
-    .get('/:id', async (c) => c.json(presentRule(await findRule(c.req.param('id')))))
+    .get('/:id', async (c) => c.json(presentRule(await findRule((await contract.getAlert.read(c, known)).path.id))))
     .patch('/:id', async (c) => {
-      const current = await findRule(c.req.param('id'));
-      const updated = await updateRule(sql, current.id, parseRulePatch(await readJson(c.req.raw), current, context));
+      // The rule is looked up first: a change is checked against the rule it changes.
+      const current = await findRule(contract.updateAlert.readPath(c, known).id);
+      const { body } = await contract.updateAlert.read(c, known);
+      const updated = await updateRule(sql, current.id, patchedRule(body, current, known));
       if (!updated) throw new ApiError(404, 'alert_not_found', `no alert rule with id "${current.id}"`);
       return c.json(presentRule(updated));
     })
     .delete('/:id', async (c) => {
-      const rule = await findRule(c.req.param('id'));
+      const rule = await findRule((await contract.deleteAlert.read(c, known)).path.id);
       await deleteRule(sql, rule.id);
       return c.body(null, 204);
     })
     .post('/:id/test', async (c) => {
-      const rule = await findRule(c.req.param('id'));
-      const { destination_id: only } = requireFields(await readJson(c.req.raw), ['destination_id'], '{"destination_id":"…"}, or empty');
+      const rule = await findRule(contract.testAlert.readPath(c, known).id);
+      const { destination_id: only } = (await contract.testAlert.read(c, known)).body;
       const { event, jobs } = await sendTestEvent(deps, rule, only);
       return c.json({ job_id: jobs[0]!.id, job_ids: jobs.map((job) => job.id), event: presentEvent(event), jobs: jobs.map(presentJob) }, 202, { location: `/jobs/${jobs[0]!.id}` });
     });

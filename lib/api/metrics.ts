@@ -8,12 +8,14 @@ import { eventCountsByRule } from '../db/alerts.ts';
 import { listSourceRuns } from '../db/sources.ts';
 import { HTTP_DURATION_BUCKETS, type Metrics } from '../metrics/metrics.ts';
 import { JOB_DURATION_BUCKETS } from '../model/job.ts';
+import * as contract from './contract/others.ts';
 import type { ApiDeps } from './deps.ts';
 
 const WORKER_HEARTBEAT_MS = 15_000;
 
 export function metricsRoutes(deps: ApiDeps, metrics: Metrics) {
   return new Hono().get('/', async (c) => {
+    await contract.metrics.read(c, deps);
     const text = await renderMetrics(deps, metrics);
     return c.body(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
   });

@@ -3,6 +3,7 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { compress } from 'hono/compress';
 import { tokenMatcher } from '../api/auth.ts';
+import { isNonApiPath } from '../api/contract/routes.ts';
 import type { ApiDeps, Pages } from '../api/deps.ts';
 import { renderError } from '../api/errors.ts';
 import { ApiError } from '../errors.ts';
@@ -35,9 +36,7 @@ const securityHeaders: MiddlewareHandler = async (c, next) => {
   if (!c.res.headers.has('cache-control')) c.header('cache-control', 'no-store');
 };
 
-export function owns(path: string): boolean {
-  return path === '/' || path === '/ui' || path.startsWith('/ui/') || path.startsWith('/assets/');
-}
+export const owns = isNonApiPath;
 
 export function dashboardPages(deps: ApiDeps): Pages {
   const { config } = deps;

@@ -6,7 +6,8 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 /** The statuses a job never leaves by itself (only a manual retry of a failed or dead one does): the one list, Lua included. */
 export const FINAL_STATUSES = ['completed', 'failed', 'cancelled', 'dead'] as const satisfies readonly JobStatus[];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
-export type JobKind = 'scrape' | 'scrape-all' | 'backup' | 'sentiment-backfill' | 'alert-check' | 'alert-delivery';
+export const JOB_KINDS = ['scrape', 'scrape-all', 'backup', 'sentiment-backfill', 'alert-check', 'alert-delivery'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Upper bounds (seconds) of the attempt-duration histogram the finish script keeps (vibe_job_duration_seconds). */
 export const JOB_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800] as const;

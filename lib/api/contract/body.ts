@@ -8,7 +8,7 @@ import { type JsonSchema, type Known, type ParsedFields, type Value, type WithDe
 export const MAX_QUERY_LENGTH = 200;
 
 /** Text a user may type: no control characters, and at least one that is not a space. */
-const USER_TEXT_PATTERN = '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001f\\u007f-\\u009f]*$';
+export const USER_TEXT_PATTERN = '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001f\\u007f-\\u009f]*$';
 
 export function integer<D extends number | undefined = undefined>(options: { min: number; max: number; default?: D; description: string }): Value<WithDefault<number, D>> {
   const { min, max, description } = options;
@@ -143,24 +143,39 @@ export interface ObjectBody<F extends Record<string, Value<unknown>>> {
   parse(raw: unknown, known: Known): ParsedFields<F>;
 }
 
-/** A JSON object holding only these fields, checked in the order they are listed. */
-export function object<F extends Record<string, Value<unknown>>>(fields: F, options: { example: Record<string, unknown>; optional?: boolean }): ObjectBody<F> {
+const fieldCodes = (fields: Record<string, Value<unknown>>) => [...new Set(Object.entries(fields).flatMap(([name, field]) => field.codes(name)))];
+
+const propertiesOf = (fields: Record<string, Value<unknown>>, known: Known) =>
+  Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, { description: field.description, ...field.schema(known) }]));
+
+/**
+ * A JSON object holding only these fields, checked in the order they are listed. With `missing`, the required
+ * fields a request leaves out are refused first, each with its own code, before any field is checked.
+ */
+export function object<F extends Record<string, Value<unknown>>>(
+  fields: F,
+  options: { example: Record<string, unknown>; optional?: boolean; missing?: (name: string) => string },
+): ObjectBody<F> {
   const allowed = Object.keys(fields);
+  const required = allowed.filter((name) => fields[name]!.required);
   const example = options.optional ? `${JSON.stringify(options.example)}, or empty` : JSON.stringify(options.example);
+  const { missing } = options;
   return {
     fields,
     example: options.example,
     optional: options.optional ?? false,
-    codes: ['invalid_json', 'invalid_body', 'unknown_field', ...new Set(Object.entries(fields).flatMap(([name, field]) => field.codes(name)))],
+    codes: ['invalid_json', 'invalid_body', 'unknown_field', ...(missing ? required.map(missing) : []), ...fieldCodes(fields)],
     schema: (known) => ({
       type: 'object',
       additionalProperties: false,
-      properties: Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, { description: field.description, ...field.schema(known) }])),
-      ...(allowed.some((name) => fields[name]!.required) ? { required: allowed.filter((name) => fields[name]!.required) } : {}),
+      properties: propertiesOf(fields, known),
+      ...(required.length > 0 ? { required } : {}),
       examples: [options.example],
     }),
     parse(raw, known) {
       const given = onlyFields(raw, allowed, example);
+      const absent = missing && required.find((name) => given[name] === undefined);
+      if (absent) throw new ApiError(400, missing(absent), `\`${absent}\` is required; e.g. ${example}`);
       const parsed: Record<string, unknown> = {};
       for (const name of allowed) parsed[name] = fields[name]!.parse(given[name], name, known, parsed);
       return parsed as ParsedFields<F>;
@@ -178,4 +193,27 @@ export function onlyFields(raw: unknown, allowed: readonly string[], example: st
     throw new ApiError(400, 'unknown_field', `unknown field ${unknown.map((k) => `\`${k}\``).join(', ')}; expected ${allowed.join(', ')}`);
   }
   return raw as Record<string, unknown>;
+}
+
+/**
+ * A change to a resource that `fields` describe: any of them, at least one, and no other. The route checks the
+ * values once it has merged them with what is stored, through the same fields; this only reads the request.
+ */
+export function patchOf<F extends Record<string, Value<unknown>>>(
+  fields: F,
+  options: { example: Record<string, unknown>; emptyCode: string },
+): ObjectBody<{ [K in keyof F]: Value<unknown> }> {
+  const allowed = Object.keys(fields);
+  return {
+    fields,
+    example: options.example,
+    optional: false,
+    codes: ['invalid_json', 'invalid_body', 'unknown_field', options.emptyCode, ...fieldCodes(fields)],
+    schema: (known) => ({ type: 'object', additionalProperties: false, minProperties: 1, properties: propertiesOf(fields, known), examples: [options.example] }),
+    parse(raw) {
+      const given = onlyFields(raw, allowed, JSON.stringify(options.example));
+      if (Object.keys(given).length === 0) throw new ApiError(400, options.emptyCode, `give at least one of ${allowed.join(', ')}`);
+      return given as ParsedFields<{ [K in keyof F]: Value<unknown> }>;
+    },
+  };
 }

@@ -1,5 +1,5 @@
 // The routes outside /jobs and /posts as the API promises them: health, the document itself, sources, tracked
-// queries, the schedule and the backups.
+// queries, the schedule, the backups and the metrics.
 import { list, object, queryText, sourceName } from './body.ts';
 import { idSegment } from './params.ts';
 import { route } from './route.ts';
@@ -109,4 +109,13 @@ export const listBackups = route({
   responses: { 200: { description: 'the backups', json: ref('BackupList') } },
 });
 
-export const OTHER_ROUTES = [health, ready, openApi, listSources, listQueries, trackQuery, untrackQuery, listSchedules, listBackups];
+export const metrics = route({
+  method: 'get',
+  path: '/metrics',
+  role: 'read',
+  tag: 'metrics',
+  summary: 'Queue, job, ingest, alert and request figures of the whole product, in the Prometheus text format 0.0.4',
+  responses: { 200: { description: 'the metrics', content: { 'text/plain': { type: 'string', description: 'the Prometheus text exposition format, version 0.0.4' } } } },
+});
+
+export const OTHER_ROUTES = [health, ready, openApi, listSources, listQueries, trackQuery, untrackQuery, listSchedules, listBackups, metrics];

@@ -153,18 +153,7 @@ export function opaqueParam<D extends string | undefined = undefined>(options: {
 
 /** A header of visible ASCII matching `pattern`; left out, undefined. */
 export function headerValue(options: { pattern: RegExp; code: string; message: string; description: string }): Value<string | undefined> {
-  return value({
-    codes: () => [options.code],
-    required: false,
-    description: options.description,
-    schema: () => ({ type: 'string', pattern: options.pattern.source }),
-    parse(raw) {
-      const given = text(raw);
-      if (given === undefined) return undefined;
-      if (!options.pattern.test(given)) throw new ApiError(400, options.code, options.message);
-      return given;
-    },
-  });
+  return patternParam(options);
 }
 
 /** A path segment naming a thing: one that cannot be an id is no such thing, a 404 as for an id nobody has. */
@@ -177,6 +166,22 @@ export function idSegment(options: { pattern: RegExp; code: string; notFound: (i
     parse(raw) {
       const given = text(raw) ?? '';
       if (!options.pattern.test(given)) throw new ApiError(404, options.code, options.notFound(given));
+      return given;
+    },
+  });
+}
+
+/** Text that must match `pattern` when given (an id a list is narrowed to, a header); left out, undefined. */
+export function patternParam(options: { pattern: RegExp; code: string; message: string; description: string }): Value<string | undefined> {
+  return value({
+    codes: () => [options.code],
+    required: false,
+    description: options.description,
+    schema: () => ({ type: 'string', pattern: options.pattern.source }),
+    parse(raw) {
+      const given = text(raw);
+      if (given === undefined) return undefined;
+      if (!options.pattern.test(given)) throw new ApiError(400, options.code, options.message);
       return given;
     },
   });

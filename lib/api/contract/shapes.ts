@@ -1,7 +1,8 @@
 // The shapes of what the API answers, as JSON Schema: lib/api/present.ts and the routes write them, a test reads
 // real answers against them.
 import { BACKUP_TYPES } from '../../backup/files.ts';
-import { JOB_STATUSES } from '../../model/job.ts';
+import { ALERT_KINDS, DESTINATION_TYPES } from '../../model/alert.ts';
+import { JOB_KINDS, JOB_STATUSES } from '../../model/job.ts';
 import { SENTIMENT_LABELS } from '../../model/post.ts';
 import type { JsonSchema } from './value.ts';
 
@@ -24,7 +25,7 @@ const jobStatus = { type: 'string', enum: [...JOB_STATUSES] };
 
 const job = object({
   id: { type: 'string', format: 'uuid' },
-  kind: { type: 'string', enum: ['scrape', 'scrape-all', 'backup', 'sentiment-backfill'] },
+  kind: { type: 'string', enum: [...JOB_KINDS] },
   status: jobStatus,
   source: { type: 'string', description: 'empty for jobs that are not scrapes' },
   query: { type: 'string', description: "a scrape's query; a backup's type; a backfill's `all` or `outdated`" },
@@ -101,6 +102,46 @@ const figures = {
 };
 
 const health = { type: 'string', enum: ['ok', 'down'] };
+
+const alertKind = { type: 'string', enum: [...ALERT_KINDS] };
+
+const alertRule = object({
+  id: string,
+  name: string,
+  kind: alertKind,
+  query: nullable(string),
+  sources: nullable({ type: 'array', items: string }),
+  params: { type: 'object', description: "the kind's parameters, every one with its value (the defaults filled in)" },
+  cool_down_minutes: integer,
+  enabled: { type: 'boolean' },
+  destinations: {
+    type: 'array',
+    items: {
+      anyOf: [
+        object({ id: string, type: { type: 'string', const: 'email' }, to: { type: 'array', items: string } }),
+        object(
+          { id: string, type: { type: 'string', enum: DESTINATION_TYPES.filter((type) => type !== 'email') }, url: string, has_secret: { type: 'boolean' } },
+          'a webhook: its URL as its origin and last four characters; the secret is never shown',
+        ),
+      ],
+    },
+  },
+  created_at: time,
+  updated_at: time,
+  last_event_at: nullableTime,
+});
+
+const alertEvent = object({
+  id: string,
+  rule_id: { ...nullable(string), description: 'null once the rule is deleted' },
+  rule_name: string,
+  kind: alertKind,
+  fired_at: time,
+  window_start: nullableTime,
+  test: { type: 'boolean' },
+  evidence: { type: 'object', description: 'what fired it: the window, the baseline, the threshold; or the posts matched' },
+  post_ids: { type: 'array', items: string },
+});
 
 export const SHAPES: Record<string, JsonSchema> = {
   Error: {
@@ -183,6 +224,16 @@ export const SHAPES: Record<string, JsonSchema> = {
     },
   }),
   BackupList: object({ backups: { type: 'array', items: object({ name: string, type: { type: 'string', enum: [...BACKUP_TYPES] }, size_bytes: integer, created_at: time }) } }),
+  AlertRule: alertRule,
+  AlertRuleList: object({ alerts: { type: 'array', items: ref('AlertRule') } }),
+  AlertEvent: alertEvent,
+  AlertEventPage: object({ events: { type: 'array', items: ref('AlertEvent') }, next: nullable({ type: 'string', description: 'the `before` of the next page; null on the last' }) }),
+  AlertTest: object({
+    job_id: { type: 'string', format: 'uuid', description: 'the first delivery job' },
+    job_ids: { type: 'array', items: { type: 'string', format: 'uuid' } },
+    event: ref('AlertEvent'),
+    jobs: { type: 'array', items: ref('Job') },
+  }),
   Health: object({ status: { type: 'string', const: 'ok' } }),
   Ready: object({ status: { type: 'string', const: 'ready' }, redis: health, postgres: health }),
   NotReady: {

@@ -1,5 +1,6 @@
 // A value the API takes (a body field, a query parameter, a header, a path segment) as one definition that both
 // checks a request and describes itself as JSON Schema, so the document and the check cannot say different things.
+import type { Destination } from '../../model/alert.ts';
 import type { SourceRegistry } from '../../sources/registry.ts';
 
 export type JsonSchema = Record<string, unknown>;
@@ -7,6 +8,17 @@ export type JsonSchema = Record<string, unknown>;
 /** What a definition needs of the running API: the sources, whose names are part of what it accepts. */
 export interface Known {
   sources: SourceRegistry;
+  /** What an alert rule's destinations are held to here; left out, no private network and no email. */
+  destinations?: DestinationContext;
+}
+
+export interface DestinationContext {
+  /** WEBHOOK_ALLOW_NETWORKS: the networks a webhook may point at although they are not public. */
+  allowNetworks: string[];
+  /** Whether SMTP_URL is set, so email destinations can be sent. */
+  emailConfigured: boolean;
+  /** The rule's own destinations, which a request may name by their id to keep what it leaves out. */
+  existing: readonly Destination[];
 }
 
 export interface Value<T> {
