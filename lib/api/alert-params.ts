@@ -24,7 +24,7 @@ export function ruleFields(body: BodyOf<typeof createAlert>, keep?: Destination[
 export function patchedRule(patch: BodyOf<typeof updateAlert>, current: AlertRule, known: Known): RuleFields {
   const kindChanged = patch.kind !== undefined && patch.kind !== current.kind;
   // Parameters of another kind mean nothing to the new one: a new kind starts from its own defaults.
-  const stored = kindChanged ? {} : storedParamsAsRequest(current);
+  const stored = kindChanged ? {} : paramsAsRequest(current);
   const params = patch.params === undefined ? stored : isObject(patch.params) ? { ...stored, ...patch.params } : patch.params;
   const merged: Record<string, unknown> = {
     name: current.name,
@@ -40,8 +40,8 @@ export function patchedRule(patch: BodyOf<typeof updateAlert>, current: AlertRul
   return ruleFields(body, patch.destinations === undefined ? current.destinations : undefined);
 }
 
-/** The stored parameters as a request would name them, so a PATCH of one parameter keeps the others. */
-function storedParamsAsRequest(rule: AlertRule): Record<string, unknown> {
+/** The stored parameters as a request names them: what GET /alerts shows, and what a PATCH of one parameter keeps. */
+export function paramsAsRequest(rule: AlertRule): Record<string, unknown> {
   if (rule.kind === 'new_post') {
     const p = rule.params as NewPostParams;
     return { keywords: p.keywords, sentiments: p.sentiments, max_rating: p.maxRating };

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import { deleteRule, insertRule, listRules, updateRule } from '../db/alerts.ts';
 import { ApiError } from '../errors.ts';
-import type { AlertEvent, AlertRule, Destination, NewPostParams, SpikeRuleParams } from '../model/alert.ts';
+import type { AlertEvent, AlertRule, Destination } from '../model/alert.ts';
 import { alertRequestContext, findAlertRule, sendTestEvent } from './alert-actions.ts';
 import { alertEventsPage, decodeEventCursor } from './alert-events.ts';
-import { patchedRule, ruleFields } from './alert-params.ts';
+import { paramsAsRequest, patchedRule, ruleFields } from './alert-params.ts';
 import * as contract from './contract/alerts.ts';
 import type { ApiDeps } from './deps.ts';
 import { iso, presentJob } from './present.ts';
@@ -57,7 +57,7 @@ export function presentRule(rule: AlertRule) {
     kind: rule.kind,
     query: rule.query,
     sources: rule.sources,
-    params: presentParams(rule),
+    params: paramsAsRequest(rule),
     cool_down_minutes: rule.coolDownMinutes,
     enabled: rule.enabled,
     destinations: rule.destinations.map(presentDestination),
@@ -67,15 +67,6 @@ export function presentRule(rule: AlertRule) {
   };
 }
 
-function presentParams(rule: AlertRule) {
-  if (rule.kind === 'new_post') {
-    const p = rule.params as NewPostParams;
-    return { keywords: p.keywords, sentiments: p.sentiments, max_rating: p.maxRating };
-  }
-  const p = rule.params as SpikeRuleParams;
-  const common = { window_minutes: p.windowMinutes, baseline_days: p.baselineDays, k: p.k, min_baseline_days: p.minBaselineDays };
-  return rule.kind === 'volume_spike' ? { ...common, min_count: p.minCount } : { ...common, min_volume: p.minVolume };
-}
 
 /**
  * Secrets are write-only: a webhook's secret is never shown, and its URL only as its origin and last four characters,

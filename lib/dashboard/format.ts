@@ -1,17 +1,9 @@
 // How the pages write times, numbers and links. Everything from an upstream reaches the page through JSX, which
 // escapes text and attributes; links are the one place escaping is not enough, as a javascript: URL needs none.
+import { publicUrl } from '../http/public-url.ts';
 
-/** An http(s) URL as written, or null for anything else (javascript:, data:, relative, unparseable). */
-export function safeHref(value: string | null | undefined): string | null {
-  if (!value) return null;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return null;
-  }
-  return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
-}
+/** An http(s) URL without credentials, or null for anything else (javascript:, data:, relative, unparseable). */
+export const safeHref = publicUrl;
 
 /** "2026-05-01 14:03 UTC": the dashboard shows UTC, as the API does, so a time reads the same for everyone. */
 export function utc(time: Date | number | null | undefined): string {

@@ -5,16 +5,8 @@ import type { AlertEvent, AlertKind, AlertParams, AlertPost, AlertRule, Destinat
 import type { SentimentLabel } from '../model/post.ts';
 import type { Sql } from './client.ts';
 
-export interface RuleFields {
-  name: string;
-  query: string | null;
-  sources: string[] | null;
-  kind: AlertKind;
-  params: AlertParams;
-  coolDownMinutes: number;
-  destinations: Destination[];
-  enabled: boolean;
-}
+/** What a rule is made of, as written: the stored rule without what the database keeps of it. */
+export type RuleFields = Omit<AlertRule, 'id' | 'createdAt' | 'updatedAt' | 'lastEventAt' | 'checkedWindow'>;
 
 interface RuleRow {
   id: string;
