@@ -80,7 +80,12 @@ describe('GET /metrics', () => {
     const failing = await pipeline.queue.enqueue({ kind: 'scrape', source: 'hackernews', query: '', limit: 5, priority: 0, maxAttempts: 1 });
     assert.equal((await waitForJob(pipeline.queue, failing.id, ended, 10_000)).status, 'failed');
     await receiver.waitFor('/hook', 1);
-    const [delivery] = (await pipeline.queue.list({ status: 'completed', limit: 10 })).filter((job) => job.kind === 'alert-delivery');
+    // The receiver has answered; the worker records the job as completed a moment later.
+    let delivery: Job | undefined;
+    for (let tries = 0; tries < 100 && !delivery; tries++) {
+      [delivery] = (await pipeline.queue.list({ status: 'completed', limit: 10 })).filter((job) => job.kind === 'alert-delivery');
+      if (!delivery) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     assert.ok(delivery, 'the delivery job did not complete');
     // A retry waiting in the delayed set, so that state has something to count.
     await pipeline.worker.stop(1_000);
