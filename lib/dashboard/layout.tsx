@@ -48,17 +48,24 @@ export interface PageProps {
   children?: Child;
 }
 
+/** Every page's head; the sign-in page needs no script. */
+export function PageHead({ title, script = true }: { title: string; script?: boolean }) {
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="referrer" content="no-referrer" />
+      <title>{`${title} · vibe-tracker`}</title>
+      <link rel="stylesheet" href={ASSETS.css.href} />
+      {script ? <script src={ASSETS.js.href} defer></script> : null}
+    </head>
+  );
+}
+
 export function Layout({ title, path, viewer, notice, error, children }: PageProps) {
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
-        <title>{`${title} · vibe-tracker`}</title>
-        <link rel="stylesheet" href={ASSETS.css.href} />
-        <script src={ASSETS.js.href} defer></script>
-      </head>
+      <PageHead title={title} />
       <body>
         <a class="skip" href="#main">Skip to content</a>
         <header class="top">

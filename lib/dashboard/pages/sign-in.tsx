@@ -5,8 +5,7 @@ import { getCookie } from 'hono/cookie';
 import type { Role } from '../../api/auth.ts';
 import { ApiError } from '../../errors.ts';
 import { randomToken, sameToken, type SessionStore } from '../session.ts';
-import { notice, render } from '../layout.tsx';
-import { ASSETS } from '../assets.ts';
+import { PageHead, notice, render } from '../layout.tsx';
 import { type DashboardEnv, SESSION_COOKIE, clearSessionCookie, safeNext, setSessionCookie, signInCookie, signInToken } from '../viewer.ts';
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
@@ -14,13 +13,7 @@ const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 function SignInPage({ next, csrf, error, notice = null }: { next: string; csrf: string; error: string | null; notice?: string | null }) {
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
-        <title>Sign in · vibe-tracker</title>
-        <link rel="stylesheet" href={ASSETS.css.href} />
-      </head>
+      <PageHead title="Sign in" script={false} />
       <body class="sign-in">
         <main id="main">
           <h1>vibe-tracker</h1>
