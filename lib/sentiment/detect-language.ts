@@ -3,7 +3,7 @@
 // separate French from English. Italian, Portuguese and Dutch are recognised too, only so that they are
 // reported as themselves (unsupported) instead of as the nearest supported language.
 import languageWords from './data/language-words.json' with { type: 'json' };
-import { dictionaryValence } from './model.ts';
+import { valenceOf } from './model.ts';
 import { MODELS } from './models.ts';
 import { normalizeTokens } from './rules.ts';
 import { cleanText, tokenize } from './tokenize.ts';
@@ -17,15 +17,18 @@ export interface DetectedLanguage {
 
 const LANGUAGES = Object.keys(languageWords);
 
-/** Each word's weight for each language it belongs to: a word two languages share counts half for each. */
-const WORD_WEIGHTS: Map<string, [number, number][]> = (() => {
+/**
+ * The languages each word belongs to (their indexes in LANGUAGES); a word two languages share counts half for each.
+ * A word of one language, most of them, is its index alone: the loop over every token of a post stays flat.
+ */
+const WORD_OWNERS: Map<string, number | readonly number[]> = (() => {
   const owners = new Map<string, number[]>();
   LANGUAGES.forEach((language, index) => {
     for (const word of new Set((languageWords as Record<string, string>)[language]!.split(' '))) {
       owners.set(word, [...(owners.get(word) ?? []), index]);
     }
   });
-  return new Map([...owners].map(([word, indexes]) => [word, indexes.map((index) => [index, 1 / indexes.length] as [number, number])]));
+  return new Map([...owners].map(([word, indexes]) => [word, indexes.length === 1 ? indexes[0]! : indexes]));
 })();
 
 // Letters that only some languages use, as extra evidence for short texts: each group counts at most 3 times.
@@ -76,8 +79,10 @@ export function detectLanguageOfTokens(tokens: readonly string[], text: string, 
   // The first few hundred words settle it; a long post need not be read to the end.
   const end = Math.min(tokens.length, MAX_TOKENS_READ);
   for (let i = 0; i < end; i++) {
-    const weights = WORD_WEIGHTS.get(tokens[i]!);
-    if (weights) for (const [index, weight] of weights) scores[index]! += weight;
+    const owners = WORD_OWNERS.get(tokens[i]!);
+    if (owners === undefined) continue;
+    if (typeof owners === 'number') scores[owners]! += 1;
+    else for (let j = 0; j < owners.length; j++) scores[owners[j]!]! += 1 / owners.length;
   }
   let { best, top, runnerUp } = ranking(scores);
   // Letters only help where the function words are few or split between languages.
@@ -131,7 +136,7 @@ function byVocabulary(tokens: readonly string[]): DetectedLanguage {
   let tie = false;
   for (const [language, model] of MODELS) {
     let hits = 0;
-    for (const token of normalizeTokens(tokens, null, model.rules).tokens) if (token.length > 1 && (dictionaryValence(model, token) !== undefined || model.learned.has(token))) hits++;
+    for (const token of normalizeTokens(tokens, null, model.rules).tokens) if (token.length > 1 && valenceOf(model, token) !== undefined) hits++;
     if (hits > bestHits) {
       best = language;
       bestHits = hits;

@@ -26,8 +26,13 @@ export interface LanguageModel {
   bias: number;
   valences: Map<string, number>;
   learned: Map<string, number>;
-  /** What lookUp found for keys the dictionary lacks (null: nothing), so each inflected form is resolved once. */
-  resolved: Map<string, number | null>;
+  /**
+   * The valence of every key seen so far (null: none), so a word costs one lookup: seeded with the dictionary and
+   * the learned keys, then each other form resolved once (inflections, stretched letters, unknown words).
+   */
+  known: Map<string, number | null>;
+  /** How many keys `known` holds beyond its seed. */
+  resolvedCount: number;
 }
 
 /** Enough for the vocabulary of a busy source; past it the cache starts afresh rather than grow without end. */
@@ -45,25 +50,32 @@ const EXCLAMATION_EMPHASIS = 0.1;
 const MAX_EXCLAMATIONS = 4;
 
 export function loadModel(data: ModelData): LanguageModel {
-  return {
-    language: data.language,
-    rules: compileRules(data.rules),
-    bias: data.bias,
-    valences: new Map(Object.entries(data.valences)),
-    learned: new Map(Object.entries(data.learned)),
-    resolved: new Map(),
-  };
+  const valences = new Map(Object.entries(data.valences));
+  const learned = new Map(Object.entries(data.learned));
+  return { language: data.language, rules: compileRules(data.rules), bias: data.bias, valences, learned, known: seedOf(valences, learned), resolvedCount: 0 };
 }
 
-/** The dictionary valence of a key, inflected and stretched forms included (not the learned keys). */
-export function dictionaryValence(model: LanguageModel, key: string): number | undefined {
-  const direct = model.valences.get(key);
-  if (direct !== undefined) return direct;
-  let found = model.resolved.get(key);
+/** A dictionary key keeps its own valence where a learned key of the same spelling also exists. */
+function seedOf(valences: ReadonlyMap<string, number>, learned: ReadonlyMap<string, number>): Map<string, number | null> {
+  const seed = new Map<string, number | null>(learned);
+  for (const [key, valence] of valences) seed.set(key, valence);
+  return seed;
+}
+
+/**
+ * The valence of a key: its own (a dictionary or a learned key), else that of the shorter dictionary form it is
+ * inflected or stretched from ("ineptly", "goooood"); undefined when there is none.
+ */
+export function valenceOf(model: LanguageModel, key: string): number | undefined {
+  let found = model.known.get(key);
   if (found === undefined) {
     found = lookUp(model.valences, key, model.rules) ?? null;
-    if (model.resolved.size >= MAX_RESOLVED) model.resolved.clear();
-    model.resolved.set(key, found);
+    if (model.resolvedCount >= MAX_RESOLVED) {
+      model.known = seedOf(model.valences, model.learned);
+      model.resolvedCount = 0;
+    }
+    model.known.set(key, found);
+    model.resolvedCount++;
   }
   return found ?? undefined;
 }
@@ -75,8 +87,7 @@ export function scoreTokens(model: LanguageModel, tokens: readonly string[], sho
   let hits = 0;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    // A learned key is its own form: it is looked up before the dictionary's inflected forms are tried.
-    const valence = model.valences.get(key) ?? model.learned.get(key) ?? dictionaryValence(model, key);
+    const valence = valenceOf(model, key);
     if (valence !== undefined) {
       sum += valence * weights[i]!;
       hits++;

@@ -35,15 +35,22 @@ export interface MultiWord {
   negatedAlready: boolean;
 }
 
+/** What the rules say of one word: its own role, and the phrases it starts (longest first). */
+export interface WordGrammar {
+  role: { role: Exclude<Role, 'phrase'>; boost: number } | undefined;
+  phrases: MultiWord[] | undefined;
+}
+
 export interface CompiledRules {
   negatorSuffix: string | null;
-  /** Every one-word negator, contrast and booster, so the scorer asks once per word. */
-  roles: Map<string, { role: Exclude<Role, 'phrase'>; boost: number }>;
-  multiWords: Map<string, MultiWord[]>;
+  /** Every word that is a negator, contrast or booster or starts a phrase, so the scorer asks once per word. */
+  grammar: Map<string, WordGrammar>;
   clauseFinalNegators: Set<string>;
   elisions: Map<string, string>;
   foldAccents: boolean;
   suffixes: string[];
+  /** How each token seen so far is spelled for the dictionary (see normalizeTokens), so each is worked out once. */
+  spellings: Map<string, string | readonly [string, string]>;
 }
 
 const ELIDED_FULL_FORMS: Record<string, string> = { l: 'le', d: 'de', j: 'je', n: 'ne', qu: 'que', c: 'ce', s: 'se', m: 'me', t: 'te' };
@@ -55,65 +62,85 @@ export function foldAccents(word: string): string {
 }
 
 export function compileRules(source: RulesSource): CompiledRules {
+  const roles = new Map<string, { role: Exclude<Role, 'phrase'>; boost: number }>();
+  const multiWords = new Map<string, MultiWord[]>();
   const rules: CompiledRules = {
     negatorSuffix: source.negatorSuffix,
-    roles: new Map(),
-    multiWords: new Map(),
+    grammar: new Map(),
     clauseFinalNegators: new Set(),
     elisions: new Map(source.elisions.map((e) => [e, ELIDED_FULL_FORMS[e] ?? e])),
     foldAccents: source.foldAccents,
     suffixes: [...source.suffixes].sort((a, b) => b.length - a.length),
+    spellings: new Map(),
   };
   const add = (entry: string, role: Role, boost = 0) => {
     const words = dictionaryWords(entry, rules);
     if (words.length === 1) {
-      if (role !== 'phrase') rules.roles.set(words[0]!, { role, boost });
+      if (role !== 'phrase') roles.set(words[0]!, { role, boost });
       return;
     }
-    const list = rules.multiWords.get(words[0]!) ?? [];
+    const list = multiWords.get(words[0]!) ?? [];
     list.push({ words, key: words.join(' '), role, boost, negatedAlready: false });
     // Longest first, so "de mal en pis" is found before "de mal".
     list.sort((a, b) => b.words.length - a.words.length);
-    rules.multiWords.set(words[0]!, list);
+    multiWords.set(words[0]!, list);
   };
   for (const word of source.negators) add(word, 'negator');
   for (const word of source.contrasts) add(word, 'contrast');
   for (const [word, boost] of Object.entries(source.boosters)) add(word, 'booster', boost);
   for (const phrase of Object.keys(source.phrases)) add(phrase, 'phrase');
   for (const word of source.clauseFinalNegators) rules.clauseFinalNegators.add(dictionaryWords(word, rules)[0]!);
-  for (const list of rules.multiWords.values()) {
-    for (const multi of list) multi.negatedAlready = multi.words.some((word) => rules.roles.get(word)?.role === 'negator' || (rules.negatorSuffix !== null && word.endsWith(rules.negatorSuffix)));
+  for (const list of multiWords.values()) {
+    for (const multi of list) multi.negatedAlready = multi.words.some((word) => roles.get(word)?.role === 'negator' || (rules.negatorSuffix !== null && word.endsWith(rules.negatorSuffix)));
   }
+  for (const word of new Set([...roles.keys(), ...multiWords.keys()])) rules.grammar.set(word, { role: roles.get(word), phrases: multiWords.get(word) });
   return rules;
 }
 
 /** A dictionary entry (a word or a phrase) spelled the way the scorer sees text. */
 export function dictionaryWords(entry: string, rules: CompiledRules): string[] {
-  return normalizeTokens(tokenize(entry).tokens, null, rules).tokens;
+  return [...normalizeTokens(tokenize(entry).tokens, null, rules).tokens];
 }
 
 /** Tokens spelled as the language's dictionary spells them: elisions split off, accents folded where the language wants. */
-export function normalizeTokens(tokens: readonly string[], shouted: readonly boolean[] | null, rules: CompiledRules): { tokens: string[]; shouted: boolean[] } {
+export function normalizeTokens(tokens: readonly string[], shouted: readonly boolean[] | null, rules: CompiledRules): { tokens: readonly string[]; shouted: readonly boolean[] } {
+  // English and German spell their dictionaries as the text does: the tokens are theirs already.
+  if (rules.elisions.size === 0 && !rules.foldAccents) return { tokens, shouted: shouted ?? new Array<boolean>(tokens.length).fill(false) };
   const outTokens: string[] = [];
   const outShouted: boolean[] = [];
   for (let i = 0; i < tokens.length; i++) {
-    let token = tokens[i]!;
+    const spelled = spellingOf(tokens[i]!, rules);
     const loud = shouted?.[i] ?? false;
-    if (rules.elisions.size > 0) {
-      const apostrophe = token.indexOf("'");
-      if (apostrophe > 0) {
-        const elided = rules.elisions.get(token.slice(0, apostrophe));
-        if (elided !== undefined) {
-          outTokens.push(elided);
-          outShouted.push(loud);
-          token = token.slice(apostrophe + 1);
-        }
-      }
+    if (typeof spelled === 'string') {
+      outTokens.push(spelled);
+      outShouted.push(loud);
+    } else {
+      outTokens.push(spelled[0], spelled[1]);
+      outShouted.push(loud, loud);
     }
-    outTokens.push(rules.foldAccents ? foldAccents(token) : token);
-    outShouted.push(loud);
   }
   return { tokens: outTokens, shouted: outShouted };
+}
+
+/** Enough for the vocabulary of a busy source; past it the cache starts afresh rather than grow without end. */
+const MAX_SPELLINGS = 100_000;
+
+/** A token as the dictionary spells it: one word, or two where an elision splits off ("l'avis" -> "le", "avis"). */
+function spellingOf(token: string, rules: CompiledRules): string | readonly [string, string] {
+  let spelled = rules.spellings.get(token);
+  if (spelled === undefined) {
+    spelled = spell(token, rules);
+    if (rules.spellings.size >= MAX_SPELLINGS) rules.spellings.clear();
+    rules.spellings.set(token, spelled);
+  }
+  return spelled;
+}
+
+function spell(token: string, rules: CompiledRules): string | readonly [string, string] {
+  const fold = (word: string) => (rules.foldAccents ? foldAccents(word) : word);
+  const apostrophe = rules.elisions.size > 0 ? token.indexOf("'") : -1;
+  const elided = apostrophe > 0 ? rules.elisions.get(token.slice(0, apostrophe)) : undefined;
+  return elided === undefined ? fold(token) : [elided, fold(token.slice(apostrophe + 1))];
 }
 
 /** Shortest stem a suffix may leave: "is" minus "s" is not a word to look up. */

@@ -13,8 +13,12 @@ const NEGATION_REACH = 3;
 /** A booster strengthens this many words ahead ("very well made"). */
 const BOOST_REACH = 2;
 
-const SENTENCE_END = new Set(['.', '!', '?', '\n']);
-const CLAUSE_END = new Set([',', ';', ':']);
+// By character code, as every token is asked: '.', '!', '?', '\n' end a sentence; ',', ';', ':' a clause.
+const SENTENCE_END = 1;
+const CLAUSE_END = 2;
+const MARK_KINDS = new Uint8Array(128);
+for (const mark of '.!?\n') MARK_KINDS[mark.charCodeAt(0)] = SENTENCE_END;
+for (const mark of ',;:') MARK_KINDS[mark.charCodeAt(0)] = CLAUSE_END;
 const NUMBER = /^\d+$/;
 
 export interface Weighed {
@@ -54,10 +58,11 @@ export function weigh(tokens: readonly string[], shouted: readonly boolean[], ru
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
-    if (token.length === 1 && (SENTENCE_END.has(token) || CLAUSE_END.has(token))) {
+    const mark = token.length === 1 ? (MARK_KINDS[token.charCodeAt(0)] ?? 0) : 0;
+    if (mark !== 0) {
       endClause(tokens[i - 1]);
       if (token === '!') exclamations++;
-      if (SENTENCE_END.has(token)) {
+      if (mark === SENTENCE_END) {
         sentenceStart = keys.length;
         contrast = 1;
       }
@@ -71,7 +76,8 @@ export function weigh(tokens: readonly string[], shouted: readonly boolean[], ru
     let role: 'negator' | 'contrast' | 'booster' | 'phrase' | 'word' = 'word';
     let boostOf = 0;
     let negatedAlready = false;
-    const candidates = rules.multiWords.get(token);
+    const grammar = rules.grammar.get(token);
+    const candidates = grammar?.phrases;
     if (candidates) {
       for (const multi of candidates) {
         if (matchesAt(tokens, i, multi.words)) {
@@ -85,7 +91,7 @@ export function weigh(tokens: readonly string[], shouted: readonly boolean[], ru
       }
     }
     if (role === 'word') {
-      const single = rules.roles.get(token);
+      const single = grammar?.role;
       if (single) {
         role = single.role;
         boostOf = single.boost;
