@@ -3,6 +3,7 @@
 // counts -0.74 times ("not good" is mildly bad, "not bad" mildly good); after a booster 1 + boost times; in
 // capitals among lower case 1.4 times; before "but" in its sentence half, after it 1.5 times.
 import type { CompiledRules } from './rules.ts';
+import { CLAUSE_MARKS, SENTENCE_MARKS } from './tokenize.ts';
 
 export const NEGATION = -0.74;
 export const SHOUTED = 1.4;
@@ -13,12 +14,12 @@ const NEGATION_REACH = 3;
 /** A booster strengthens this many words ahead ("very well made"). */
 const BOOST_REACH = 2;
 
-// By character code, as every token is asked: '.', '!', '?', '\n' end a sentence; ',', ';', ':' a clause.
+// By character code, as every token is asked.
 const SENTENCE_END = 1;
 const CLAUSE_END = 2;
 const MARK_KINDS = new Uint8Array(128);
-for (const mark of '.!?\n') MARK_KINDS[mark.charCodeAt(0)] = SENTENCE_END;
-for (const mark of ',;:') MARK_KINDS[mark.charCodeAt(0)] = CLAUSE_END;
+for (const mark of SENTENCE_MARKS) MARK_KINDS[mark.charCodeAt(0)] = SENTENCE_END;
+for (const mark of CLAUSE_MARKS) MARK_KINDS[mark.charCodeAt(0)] = CLAUSE_END;
 const NUMBER = /^\d+$/;
 
 export interface Weighed {
